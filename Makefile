@@ -1,0 +1,158 @@
+# turnout — build, test, fuzz and demo.
+#
+#   make demo    set up everything and run the main job on embedded clusters
+#   make test    set up everything and run every test (ends "N passed, N failed")
+#   make fuzz    run every libFuzzer target for FUZZ_TIME seconds each
+#   make         build the codec, the unit tests and the test clusters
+#
+# Generated code goes to build/gen, objects to build/<flavour>/; nothing
+# under build/ is committed.
+
+CC        ?= cc
+CLANG     ?= clang
+PYTHON    ?= python3
+BUILD     := build
+GEN       := $(BUILD)/gen
+FUZZ_TIME ?= 60
+FUZZ_SMOKE_TIME ?= 3
+
+MODERN_RDKAFKA := $(BUILD)/librdkafka-2.15.1
+
+WARN      := -Wall -Wextra -Werror
+BASE      := -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) -g -I. -I$(GEN)
+DEPS      := -MMD -MP
+REL_FLAGS := $(BASE) -O2
+SAN       := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+ASAN_FLAGS := $(BASE) -O1 $(SAN)
+FUZZ_FLAGS := $(BASE) -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+
+SCHEMAS   := $(sort $(wildcard wire/schema/*.def))
+SCHEMA_STEMS := $(basename $(notdir $(SCHEMAS)))
+WIRE_SRC  := $(sort $(wildcard wire/*.c))
+GEN_SRC   := $(GEN)/wire_msgs.c
+FILL_SRC  := $(GEN)/wire_msgs_fill.c tests/unit/fill_support.c
+UNIT_SRC  := $(sort $(wildcard tests/unit/*.c))
+CLUSTER_SRC := $(sort $(wildcard tests/cluster/*.c))
+
+obj = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(2))
+
+.PHONY: all deps build test test-run unit fuzz fuzz-smoke fuzz-build demo format format-check clean \
+	cluster cluster-modern
+
+all: build
+
+# ---- code generation ----
+
+$(GEN)/.stamp: wire/codegen.py $(SCHEMAS)
+	@mkdir -p $(GEN)
+	$(PYTHON) wire/codegen.py $(GEN) $(SCHEMAS)
+	@touch $@
+
+$(GEN)/wire_msgs.c $(GEN)/wire_msgs.h $(GEN)/wire_msgs_fill.c $(GEN)/wire_msgs_fill.h: $(GEN)/.stamp
+
+# ---- objects, one tree per flavour ----
+
+$(BUILD)/rel/%.o: %.c $(GEN)/.stamp
+	@mkdir -p $(dir $@)
+	$(CC) $(REL_FLAGS) $(DEPS) -c $< -o $@
+
+$(BUILD)/asan/%.o: %.c $(GEN)/.stamp
+	@mkdir -p $(dir $@)
+	$(CC) $(ASAN_FLAGS) $(DEPS) -c $< -o $@
+
+$(BUILD)/fuzzobj/%.o: %.c $(GEN)/.stamp
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_FLAGS) $(DEPS) -c $< -o $@
+
+# ---- libraries and programs ----
+
+$(BUILD)/rel/libwire.a: $(call obj,rel,$(WIRE_SRC) $(GEN_SRC))
+	ar rcs $@ $^
+
+$(BUILD)/asan/unit_tests: $(call obj,asan,$(WIRE_SRC) $(GEN_SRC) $(FILL_SRC) $(UNIT_SRC))
+	$(CC) $(ASAN_FLAGS) $^ -o $@
+
+unit: $(BUILD)/asan/unit_tests
+	$(BUILD)/asan/unit_tests
+
+# The test clusters: one binary per librdkafka (Debian's 2.0.2, modern 2.15.1).
+$(BUILD)/debian/mockcluster: $(CLUSTER_SRC) $(wildcard tests/cluster/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O1 -g $(CLUSTER_SRC) -o $@ \
+		$$(pkg-config --cflags --libs rdkafka)
+
+$(BUILD)/modern/mockcluster: $(CLUSTER_SRC) $(wildcard tests/cluster/*.h) $(MODERN_RDKAFKA)/.built
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O1 -g $(CLUSTER_SRC) -o $@ \
+		-I$(MODERN_RDKAFKA)/include \
+		$$(PKG_CONFIG_PATH=$(MODERN_RDKAFKA)/lib/pkgconfig pkg-config --static --libs rdkafka-static)
+
+$(MODERN_RDKAFKA)/.built:
+	bash scripts/build-librdkafka.sh
+
+cluster: $(BUILD)/debian/mockcluster
+cluster-modern: $(BUILD)/modern/mockcluster
+
+build: $(BUILD)/rel/libwire.a $(BUILD)/asan/unit_tests $(BUILD)/debian/mockcluster
+
+# ---- fuzzing: one libFuzzer binary per schema file, plus frame/header ----
+
+FUZZ_LIB_OBJS := $(call obj,fuzzobj,$(WIRE_SRC) $(GEN_SRC))
+FUZZ_TARGETS  := $(addprefix $(BUILD)/fuzz/fuzz_,$(SCHEMA_STEMS)) $(BUILD)/fuzz/fuzz_frame
+
+$(BUILD)/fuzz/fuzz_frame: tests/fuzz/fuzz_frame.c $(FUZZ_LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer $^ -o $@
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_msg.c $(FUZZ_LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer -DFUZZ_SCHEMA='"$*"' $^ -o $@
+
+$(BUILD)/fuzz/mkcorpus: $(call obj,asan,tests/fuzz/mkcorpus.c $(WIRE_SRC) $(GEN_SRC) $(FILL_SRC))
+	@mkdir -p $(dir $@)
+	$(CC) $(ASAN_FLAGS) $^ -o $@
+
+$(BUILD)/fuzz/corpus/.stamp: $(BUILD)/fuzz/mkcorpus
+	rm -rf $(BUILD)/fuzz/corpus && mkdir -p $(BUILD)/fuzz/corpus/frame
+	$(BUILD)/fuzz/mkcorpus $(BUILD)/fuzz/corpus
+	@touch $@
+
+fuzz-build: $(FUZZ_TARGETS) $(BUILD)/fuzz/corpus/.stamp
+
+# Each target runs on a copy of its seeds so runs never grow the seed set.
+fuzz: fuzz-build
+	FUZZ_TIME=$(FUZZ_TIME) bash tests/fuzz/run.sh $(BUILD)/fuzz
+
+fuzz-smoke: fuzz-build
+	FUZZ_TIME=$(FUZZ_SMOKE_TIME) bash tests/fuzz/run.sh $(BUILD)/fuzz
+
+# ---- the README's commands ----
+
+deps:
+	bash scripts/deps.sh
+
+test: deps
+	$(MAKE) test-run
+
+test-run: build $(BUILD)/modern/mockcluster fuzz-build
+	bash tests/run_all.sh
+
+demo: deps
+	$(MAKE) $(BUILD)/debian/mockcluster $(BUILD)/modern/mockcluster
+	bash scripts/demo.sh
+
+# ---- housekeeping ----
+
+FORMAT_FILES = $(shell git ls-files '*.c' '*.h')
+
+format:
+	clang-format -i $(FORMAT_FILES)
+
+format-check:
+	clang-format --dry-run --Werror $(FORMAT_FILES)
+
+clean:
+	rm -rf $(BUILD)/rel $(BUILD)/asan $(BUILD)/fuzz $(BUILD)/fuzzobj $(BUILD)/gen \
+		$(BUILD)/debian $(BUILD)/modern
+
+-include $(shell find $(BUILD)/rel $(BUILD)/asan $(BUILD)/fuzzobj -name '*.d' 2>/dev/null)

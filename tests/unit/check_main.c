@@ -1,0 +1,54 @@
+/*
+ * Test runner for the C unit tests. Optional argument: a substring; only
+ * tests whose name contains it run.
+ */
+#include "tests/unit/check.h"
+
+#include <string.h>
+
+int check_failures;
+static int passed, failed;
+static const char *filter;
+
+extern const check_test prim_tests[], frame_tests[], header_tests[], golden_tests[],
+    consumer_protocol_tests[];
+void roundtrip_run_all(void);
+
+void check_record(const char *name, int failures)
+{
+	if (failures) {
+		failed++;
+		printf("FAIL %s\n", name);
+	} else {
+		passed++;
+	}
+}
+
+void check_run(const char *name, void (*fn)(void))
+{
+	if (filter && !strstr(name, filter))
+		return;
+	check_failures = 0;
+	fn();
+	check_record(name, check_failures);
+}
+
+static void run_table(const check_test *t)
+{
+	for (; t->name; t++)
+		check_run(t->name, t->fn);
+}
+
+int main(int argc, char **argv)
+{
+	filter = argc > 1 ? argv[1] : NULL;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	run_table(prim_tests);
+	run_table(frame_tests);
+	run_table(header_tests);
+	run_table(golden_tests);
+	run_table(consumer_protocol_tests);
+	roundtrip_run_all();
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}

@@ -19,7 +19,7 @@ FUZZ_SMOKE_TIME ?= 3
 MODERN_RDKAFKA := $(BUILD)/librdkafka-2.15.1
 
 WARN      := -Wall -Wextra -Werror
-BASE      := -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) -g -I. -I$(GEN)
+BASE      := -std=c11 -D_DEFAULT_SOURCE $(WARN) -g -I. -I$(GEN)
 DEPS      := -MMD -MP
 REL_FLAGS := $(BASE) -O2
 SAN       := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -72,6 +72,12 @@ $(BUILD)/rel/libwire.a: $(call obj,rel,$(WIRE_SRC) $(GEN_SRC))
 $(BUILD)/asan/unit_tests: $(call obj,asan,$(WIRE_SRC) $(GEN_SRC) $(FILL_SRC) $(UNIT_SRC))
 	$(CC) $(ASAN_FLAGS) $^ -o $@
 
+PEER_SRC := $(sort $(wildcard tests/peer/*.c))
+
+# The codec against real brokers (run by tests/integration/test_wire_peer.py).
+$(BUILD)/asan/wire_peer: $(call obj,asan,$(WIRE_SRC) $(GEN_SRC) $(PEER_SRC))
+	$(CC) $(ASAN_FLAGS) $^ -o $@
+
 unit: $(BUILD)/asan/unit_tests
 	$(BUILD)/asan/unit_tests
 
@@ -93,7 +99,8 @@ $(MODERN_RDKAFKA)/.built:
 cluster: $(BUILD)/debian/mockcluster
 cluster-modern: $(BUILD)/modern/mockcluster
 
-build: $(BUILD)/rel/libwire.a $(BUILD)/asan/unit_tests $(BUILD)/debian/mockcluster
+build: $(BUILD)/rel/libwire.a $(BUILD)/asan/unit_tests $(BUILD)/asan/wire_peer \
+	$(BUILD)/debian/mockcluster
 
 # ---- fuzzing: one libFuzzer binary per schema file, plus frame/header ----
 

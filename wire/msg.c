@@ -24,14 +24,18 @@ const wire_msg_type *wire_msg_find_name(const char *name)
 	return NULL;
 }
 
-int wire_msg_decode_body(const wire_msg_type *t, int16_t v, const uint8_t *p, size_t len,
-                         wire_arena *a, void *out, char *err, size_t errlen)
+static int decode(const wire_msg_type *t, int16_t v, const uint8_t *p, size_t len, wire_arena *a,
+                  void *out, size_t *trailing, char *err, size_t errlen)
 {
 	wire_rd r;
 	wire_rd_init(&r, p, len);
 	if (t->decode(&r, v, a, out) == 0 && r.pos != r.len) {
-		wire_rd_fail(&r, "trailing bytes after message");
-		wire_rd_at(&r, t->name);
+		if (trailing) {
+			*trailing = r.len - r.pos;
+		} else {
+			wire_rd_fail(&r, "trailing bytes after message");
+			wire_rd_at(&r, t->name);
+		}
 	}
 	if (!r.err)
 		return 0;
@@ -41,4 +45,17 @@ int wire_msg_decode_body(const wire_msg_type *t, int16_t v, const uint8_t *p, si
 		snprintf(err, errlen, "%s v%d: %s", t->name, v, why);
 	}
 	return -1;
+}
+
+int wire_msg_decode_body(const wire_msg_type *t, int16_t v, const uint8_t *p, size_t len,
+                         wire_arena *a, void *out, char *err, size_t errlen)
+{
+	return decode(t, v, p, len, a, out, NULL, err, errlen);
+}
+
+int wire_msg_decode_lenient(const wire_msg_type *t, int16_t v, const uint8_t *p, size_t len,
+                            wire_arena *a, void *out, size_t *trailing, char *err, size_t errlen)
+{
+	*trailing = 0;
+	return decode(t, v, p, len, a, out, trailing, err, errlen);
 }

@@ -44,4 +44,13 @@ const wire_msg_type *wire_msg_find_name(const char *name);
 int wire_msg_decode_body(const wire_msg_type *t, int16_t v, const uint8_t *p, size_t len,
                          wire_arena *a, void *out, char *err, size_t errlen);
 
+/*
+ * Like wire_msg_decode_body, but bytes after the message are allowed and
+ * counted in *trailing (librdkafka's mock appends a second tag buffer to
+ * flexible Metadata responses; clients ignore such bytes, so a proxy must
+ * too, and must forward them). Use for responses only.
+ */
+int wire_msg_decode_lenient(const wire_msg_type *t, int16_t v, const uint8_t *p, size_t len,
+                            wire_arena *a, void *out, size_t *trailing, char *err, size_t errlen);
+
 #endif

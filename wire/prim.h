@@ -35,6 +35,24 @@ typedef struct wire_tags {
 	wire_rawtag *v; /* ascending tag order, as read */
 } wire_tags;
 
+/* Arrays of primitives as the generated messages hold them; n = -1 is null. */
+#define WIRE_ARRAY_TYPE(name, type)                                                                \
+	typedef struct name {                                                                      \
+		int32_t n;                                                                         \
+		type *v;                                                                           \
+	} name
+WIRE_ARRAY_TYPE(wire_bool_array, bool);
+WIRE_ARRAY_TYPE(wire_int8_array, int8_t);
+WIRE_ARRAY_TYPE(wire_int16_array, int16_t);
+WIRE_ARRAY_TYPE(wire_uint16_array, uint16_t);
+WIRE_ARRAY_TYPE(wire_int32_array, int32_t);
+WIRE_ARRAY_TYPE(wire_uint32_array, uint32_t);
+WIRE_ARRAY_TYPE(wire_int64_array, int64_t);
+WIRE_ARRAY_TYPE(wire_float64_array, double);
+WIRE_ARRAY_TYPE(wire_uuid_array, wire_uuid);
+WIRE_ARRAY_TYPE(wire_str_array, wire_str);
+WIRE_ARRAY_TYPE(wire_bytes_array, wire_bytes);
+
 typedef struct wire_rd {
 	const uint8_t *p;  /* input */
 	size_t len;        /* input length */

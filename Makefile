@@ -84,12 +84,12 @@ unit: $(BUILD)/asan/unit_tests
 # The test clusters: one binary per librdkafka (Debian's 2.0.2, modern 2.15.1).
 $(BUILD)/debian/mockcluster: $(CLUSTER_SRC) $(wildcard tests/cluster/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O1 -g $(CLUSTER_SRC) -o $@ \
+	$(CC) -std=c11 $(WARN) -O1 -g $(CLUSTER_SRC) -o $@ \
 		$$(pkg-config --cflags --libs rdkafka)
 
 $(BUILD)/modern/mockcluster: $(CLUSTER_SRC) $(wildcard tests/cluster/*.h) $(MODERN_RDKAFKA)/.built
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O1 -g $(CLUSTER_SRC) -o $@ \
+	$(CC) -std=c11 $(WARN) -O1 -g $(CLUSTER_SRC) -o $@ \
 		-I$(MODERN_RDKAFKA)/include \
 		$$(PKG_CONFIG_PATH=$(MODERN_RDKAFKA)/lib/pkgconfig pkg-config --static --libs rdkafka-static)
 
@@ -141,7 +141,7 @@ deps:
 test: deps
 	$(MAKE) test-run
 
-test-run: build $(BUILD)/modern/mockcluster fuzz-build
+test-run: format-check build $(BUILD)/modern/mockcluster fuzz-build
 	bash tests/run_all.sh
 
 demo: deps

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Install everything turnout's build and tests need on Debian bookworm.
+#
+# Run as root (or as a user with sudo) on a fresh machine or in CI. Each step
+# checks first, so a second run changes nothing and takes about a second:
+#   1. Debian packages (apt-get update only when something is missing);
+#   2. npm packages the tests use, into the project-local build/npm;
+#   3. the modern librdkafka peer (scripts/build-librdkafka.sh, cached).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+KAFKAJS_VERSION=2.2.4
+
+# iproute2: `ss`, which the backlog test uses to read listen queues.
+PACKAGES=(
+	build-essential pkg-config clang libclang-rt-14-dev clang-format iproute2
+	libevent-dev libssl-dev librdkafka-dev libcjson-dev
+	zlib1g-dev libzstd-dev libsasl2-dev
+	kcat python3 python3-kafka python3-confluent-kafka python3-pytest
+	ca-certificates
+)
+
+log() { printf 'deps: %s\n' "$*"; }
+
+SUDO=
+if [[ $(id -u) -ne 0 ]]; then
+	command -v sudo >/dev/null || { log "run as root (no sudo found)"; exit 1; }
+	SUDO=sudo
+fi
+
+installed() {
+	[[ $(dpkg-query -W -f='${Status}' "$1" 2>/dev/null) == "install ok installed" ]]
+}
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+	installed "$p" || missing+=("$p")
+done
+# Node may come from Debian (nodejs + npm) or from NodeSource, whose nodejs
+# package bundles npm and conflicts with Debian's npm package; any working
+# node and npm will do.
+if ! command -v node >/dev/null; then
+	missing+=(nodejs)
+fi
+if ! command -v npm >/dev/null; then
+	missing+=(npm)
+fi
+
+if ((${#missing[@]})); then
+	log "installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	$SUDO apt-get update -qq
+	$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+	log "Debian packages present"
+fi
+
+npm_dir=$ROOT/build/npm
+if [[ -f $npm_dir/node_modules/kafkajs/package.json ]] &&
+	grep -q "\"version\": \"$KAFKAJS_VERSION\"" "$npm_dir/node_modules/kafkajs/package.json"; then
+	log "kafkajs $KAFKAJS_VERSION present"
+else
+	log "installing kafkajs $KAFKAJS_VERSION into build/npm"
+	mkdir -p "$npm_dir"
+	npm install --prefix "$npm_dir" --no-save --no-audit --no-fund \
+		--loglevel=error "kafkajs@$KAFKAJS_VERSION"
+fi
+
+"$ROOT/scripts/build-librdkafka.sh"
+log "done"

@@ -139,13 +139,13 @@ deps:
 	bash scripts/deps.sh
 
 test: deps
-	$(MAKE) test-run
+	$(MAKE) --no-print-directory test-run
 
 test-run: format-check build $(BUILD)/modern/mockcluster fuzz-build
 	bash tests/run_all.sh
 
 demo: deps
-	$(MAKE) $(BUILD)/debian/mockcluster $(BUILD)/modern/mockcluster
+	$(MAKE) --no-print-directory $(BUILD)/debian/mockcluster $(BUILD)/modern/mockcluster
 	bash scripts/demo.sh
 
 # ---- housekeeping ----

@@ -440,6 +440,21 @@ def emit_write(o, f, msg, st, wr, ind):
     o('\t\treturn -1;', ind)
 
 
+def each_plain_field(o, msg, st, emit):
+    """Calls emit(field, indent) for every untagged field, inside a version
+    check unless the field is in every version of the message."""
+    for f in st.plain():
+        c = cond(f.versions, msg)
+        if c == '0':
+            continue
+        if c == '1':
+            emit(f, 1)
+        else:
+            o('\tif (%s) {' % c)
+            emit(f, 2)
+            o('\t}')
+
+
 def gen_struct_code(o, msg, st):
     t = st.ctype
     fx = flex_expr(msg)
@@ -486,16 +501,7 @@ def gen_struct_code(o, msg, st):
     o('\t%s_init(m);' % t)
     o('\t(void)v;')
     o('\t(void)a;')
-    for f in st.plain():
-        c = cond(f.versions, msg)
-        if c == '0':
-            continue
-        if c == '1':
-            emit_read(o, f, msg, st, 'r', 1)
-        else:
-            o('\tif (%s) {' % c)
-            emit_read(o, f, msg, st, 'r', 2)
-            o('\t}')
+    each_plain_field(o, msg, st, lambda f, ind: emit_read(o, f, msg, st, 'r', ind))
     if has_tags(msg):
         o('\tif (flex) {')
         o('\t\tuint32_t ntags, last = 0;')
@@ -545,16 +551,7 @@ def gen_struct_code(o, msg, st):
     o('{')
     o('\tconst bool flex = %s;' % fx)
     o('\t(void)v;')
-    for f in st.plain():
-        c = cond(f.versions, msg)
-        if c == '0':
-            continue
-        if c == '1':
-            emit_write(o, f, msg, st, 'w', 1)
-        else:
-            o('\tif (%s) {' % c)
-            emit_write(o, f, msg, st, 'w', 2)
-            o('\t}')
+    each_plain_field(o, msg, st, lambda f, ind: emit_write(o, f, msg, st, 'w', ind))
     if has_tags(msg):
         o('\tif (flex) {')
         o('\t\tuint32_t ntags = m->unknown_tags.n, u = 0;')

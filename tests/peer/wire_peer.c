@@ -256,6 +256,19 @@ static void test_metadata(peer_conn *c)
 	}
 }
 
+/* ListOffsets for the latest offset of partition 0. */
+static void latest_offset_request(wire_list_offsets_req *req)
+{
+	wire_list_offsets_req_init(req);
+	req->replica_id = -1;
+	NEW_ARRAY(req->topics, 1);
+	wire_list_offsets_req_topic_init(&req->topics.v[0]);
+	req->topics.v[0].name = wire_str_c(topic);
+	NEW_ARRAY(req->topics.v[0].partitions, 1);
+	wire_list_offsets_req_partition_init(&req->topics.v[0].partitions.v[0]);
+	req->topics.v[0].partitions.v[0].timestamp = -1; /* latest */
+}
+
 /* The partition's end offset, read with the newest ListOffsets both know. */
 static int64_t end_offset(peer_conn *c)
 {
@@ -264,14 +277,7 @@ static int64_t end_offset(peer_conn *c)
 	if (!addr || r.min > r.max)
 		return -1;
 	wire_list_offsets_req req;
-	wire_list_offsets_req_init(&req);
-	req.replica_id = -1;
-	NEW_ARRAY(req.topics, 1);
-	wire_list_offsets_req_topic_init(&req.topics.v[0]);
-	req.topics.v[0].name = wire_str_c(topic);
-	NEW_ARRAY(req.topics.v[0].partitions, 1);
-	wire_list_offsets_req_partition_init(&req.topics.v[0].partitions.v[0]);
-	req.topics.v[0].partitions.v[0].timestamp = -1;
+	latest_offset_request(&req);
 	wire_list_offsets_resp resp;
 	int16_t v = usable(WIRE_API_LIST_OFFSETS).max;
 	if ((c->fd < 0 && peer_connect(c, addr)) ||
@@ -341,14 +347,7 @@ static void test_list_offsets(peer_conn *c)
 	range r = common(WIRE_API_LIST_OFFSETS);
 	for (int16_t v = r.min; v <= r.max && addr; v++) {
 		wire_list_offsets_req req;
-		wire_list_offsets_req_init(&req);
-		req.replica_id = -1;
-		NEW_ARRAY(req.topics, 1);
-		wire_list_offsets_req_topic_init(&req.topics.v[0]);
-		req.topics.v[0].name = wire_str_c(topic);
-		NEW_ARRAY(req.topics.v[0].partitions, 1);
-		wire_list_offsets_req_partition_init(&req.topics.v[0].partitions.v[0]);
-		req.topics.v[0].partitions.v[0].timestamp = -1; /* latest */
+		latest_offset_request(&req);
 		wire_list_offsets_resp resp;
 		if (call(c, addr, WIRE_API_LIST_OFFSETS, v, &req, &resp))
 			continue;

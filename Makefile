@@ -36,7 +36,7 @@ CLUSTER_SRC := $(sort $(wildcard tests/cluster/*.c))
 
 obj = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(2))
 
-.PHONY: all deps build test test-run unit fuzz fuzz-smoke fuzz-build demo format format-check clean \
+.PHONY: turnout all deps build test test-run unit fuzz fuzz-smoke fuzz-build demo format format-check clean \
 	cluster cluster-modern
 
 all: build
@@ -73,6 +73,17 @@ $(BUILD)/asan/unit_tests: $(call obj,asan,$(WIRE_SRC) $(GEN_SRC) $(FILL_SRC) $(U
 	$(CC) $(ASAN_FLAGS) $^ -o $@
 
 PEER_SRC := $(sort $(wildcard tests/peer/*.c))
+PROXY_SRC := $(sort $(wildcard proxy/*.c))
+PROXY_LIBS := -levent -lcjson -lcrypto
+
+# The proxy: an optimised build for use, a sanitized one for the tests.
+$(BUILD)/rel/turnout: $(call obj,rel,$(PROXY_SRC) $(WIRE_SRC) $(GEN_SRC))
+	$(CC) $(REL_FLAGS) $^ -o $@ $(PROXY_LIBS)
+
+$(BUILD)/asan/turnout: $(call obj,asan,$(PROXY_SRC) $(WIRE_SRC) $(GEN_SRC))
+	$(CC) $(ASAN_FLAGS) $^ -o $@ $(PROXY_LIBS)
+
+turnout: $(BUILD)/rel/turnout
 
 # The codec against real brokers (run by tests/integration/test_wire_peer.py).
 $(BUILD)/asan/wire_peer: $(call obj,asan,$(WIRE_SRC) $(GEN_SRC) $(PEER_SRC))
@@ -99,7 +110,7 @@ $(MODERN_RDKAFKA)/.built:
 cluster: $(BUILD)/debian/mockcluster
 cluster-modern: $(BUILD)/modern/mockcluster
 
-build: $(BUILD)/rel/libwire.a $(BUILD)/asan/unit_tests $(BUILD)/asan/wire_peer \
+build: $(BUILD)/rel/turnout $(BUILD)/asan/turnout $(BUILD)/rel/libwire.a $(BUILD)/asan/unit_tests $(BUILD)/asan/wire_peer \
 	$(BUILD)/debian/mockcluster
 
 # ---- fuzzing: one libFuzzer binary per schema file, plus frame/header ----

@@ -29,6 +29,9 @@ enum {
 	WIRE_API_DESCRIBE_CLUSTER = 60,
 };
 
+/* Newest ApiVersions version the codec knows (see wire/schema/api_versions.def). */
+#define WIRE_API_VERSIONS_MAX_KNOWN 4
+
 const char *wire_api_name(int16_t api_key);
 bool wire_api_known(int16_t api_key);
 /* Whether this version of the api uses KIP-482 flexible encoding. */

@@ -54,6 +54,11 @@ int wire_req_header_decode(wire_rd *r, wire_arena *a, wire_req_header *h)
 		return wire_rd_at(r, "RequestHeader.ApiVersion");
 	}
 	h->version = (int8_t)wire_req_header_version(h->api_key, h->api_version);
+	/* KIP-511: an ApiVersions request of a version the receiver does not know
+	 * is read with header v1 (the tag buffer, if any, stays in the body), so
+	 * the receiver can still answer with the versions it supports. */
+	if (h->api_key == WIRE_API_API_VERSIONS && h->api_version > WIRE_API_VERSIONS_MAX_KNOWN)
+		h->version = 1;
 	if (h->version >= 1 && wire_rd_str(r, false, &h->client_id))
 		return wire_rd_at(r, "RequestHeader.ClientId");
 	if (h->version >= 2)

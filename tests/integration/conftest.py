@@ -15,6 +15,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from harness import FLAVORS, Clusters  # noqa: E402
+from turnout_proc import Turnout  # noqa: E402
 
 
 @pytest.fixture(params=FLAVORS, ids=list(FLAVORS))
@@ -35,3 +36,13 @@ def clusters(flavor, tmp_path):
     assert status == 0, (
         f"mockcluster ({flavor}) exited with status {status}; "
         f"{c.stderr_tail()}")
+
+
+@pytest.fixture
+def turnout(clusters, tmp_path):
+    """turnout in front of the clusters (default cluster legacy); a turnout
+    that does not exit 0 on SIGTERM (crash, sanitizer report) fails the test."""
+    t = Turnout(clusters, tmp_path).start()
+    yield t
+    status = t.stop()
+    assert status == 0, f"turnout exited with {status}:\n{t.log_text()[-4000:]}"

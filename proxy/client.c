@@ -1,0 +1,418 @@
+/*
+ * One client connection. Request path:
+ *
+ *   read -> frame check -> header -> [ApiVersions: answered here]
+ *        -> pending entry on outq -> upstream (bytes moved, not copied)
+ *   upstream response -> [rewrite broker endpoints] -> pending.resp
+ *        -> flush outq head-first, so responses leave in request order
+ *
+ * A malformed frame, an unknown api or a broken upstream closes this client
+ * only, with one log line saying why. Closed clients go to justfree and are
+ * freed by the janitor after the current callback chain (pgbouncer's rule).
+ */
+#include "proxy/client.h"
+
+#include <arpa/inet.h>
+#include <event2/bufferevent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proxy/frameio.h"
+#include "proxy/log.h"
+#include "proxy/rewrite.h"
+#include "wire/api.h"
+#include "wire/header.h"
+
+enum {
+	MAX_PENDING = 1000,     /* stop reading a client with this many in flight */
+	OUTPUT_HIGH = 16 << 20, /* stop reading upstream while the client lags this much */
+	HEADER_PEEK = 512,      /* bytes copied to parse a request header */
+};
+
+struct client {
+	TAILQ_ENTRY(client) link; /* on px->clients, then px->justfree */
+	proxy *px;
+	int id;        /* for log lines */
+	char peer[64]; /* client address */
+	struct bufferevent *bev;
+	vbroker *vb;                /* listener's broker; NULL for the bootstrap listener */
+	upstream *up;               /* connection to the real broker */
+	TAILQ_HEAD(, pending) outq; /* requests in arrival order */
+	int npending;
+	int closed;
+};
+
+static void pending_free(pending *p)
+{
+	if (p->resp)
+		evbuffer_free(p->resp);
+	free(p);
+}
+
+static pending *pending_new(client *c, const wire_req_header *h)
+{
+	pending *p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	p->resp = evbuffer_new();
+	if (!p->resp) {
+		free(p);
+		return NULL;
+	}
+	p->corr = h->correlation_id;
+	p->api = h->api_key;
+	p->version = h->api_version;
+	p->c = c;
+	TAILQ_INSERT_TAIL(&c->outq, p, link);
+	c->npending++;
+	return p;
+}
+
+static void flush(client *c)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	pending *p;
+	while ((p = TAILQ_FIRST(&c->outq)) && p->done) {
+		evbuffer_add_buffer(out, p->resp);
+		TAILQ_REMOVE(&c->outq, p, link);
+		c->npending--;
+		pending_free(p);
+	}
+	if (c->up && evbuffer_get_length(out) > OUTPUT_HIGH)
+		bufferevent_disable(c->up->bev, EV_READ);
+	if (c->npending < MAX_PENDING && !c->closed)
+		bufferevent_enable(c->bev, EV_READ);
+}
+
+/* rewrite_map over the proxy's virtual brokers */
+static int32_t map_vid(void *ctx, int cluster, int32_t node_id)
+{
+	return vbroker_vid(ctx, cluster, node_id);
+}
+
+static void map_learn(void *ctx, int cluster, int32_t node_id, wire_str host, int32_t port)
+{
+	vbroker_learn(ctx, cluster, node_id, host.p, host.len, port);
+}
+
+static int map_advertise(void *ctx, int32_t vid, wire_str *host, int32_t *port)
+{
+	proxy *px = ctx;
+	vbroker *vb = vbroker_get(px, vid);
+	if (!vb || !vb->lst)
+		return -1;
+	*host = wire_str_c(px->cfg->advertised_host);
+	*port = vb->listen_port;
+	return 0;
+}
+
+void client_deliver(pending *p, struct evbuffer *src, size_t len)
+{
+	client *c = p->c;
+	if (!rewrite_needed(p->api, p->version)) {
+		evbuffer_remove_buffer(src, p->resp, len); /* chain move, no copy */
+		p->done = 1;
+		flush(c);
+		return;
+	}
+	uint8_t *f = evbuffer_pullup(src, (ssize_t)len);
+	int hv = wire_resp_header_version(p->api, p->version);
+	wire_arena a;
+	wire_arena_init(&a, 0);
+	wire_rd r;
+	wire_rd_init(&r, f + 4, len - 4);
+	wire_resp_header h;
+	char err[300] = "";
+	wire_wr w;
+	wire_wr_init(&w, true);
+	rewrite_map map = {c->px, map_vid, map_learn, map_advertise};
+	int cluster = c->up->vb->cluster;
+	int rc = -1;
+	if (!f || wire_resp_header_decode(&r, hv, &a, &h)) {
+		snprintf(err, sizeof(err), "bad response header");
+		goto out;
+	}
+	if (wire_wr_int32(&w, 0) || wire_resp_header_encode(&w, &h) ||
+	    rewrite_response(p->api, p->version, cluster, f + 4 + r.pos, len - 4 - r.pos, &map, &w,
+	                     err, sizeof(err)))
+		goto out;
+	wire_wr_put_int32_at(&w, 0, (int32_t)(wire_wr_size(&w) - 4));
+	rc = frameio_put(p->resp, &w); /* copies: refs point into src */
+out:
+	wire_wr_free(&w);
+	wire_arena_reset(&a);
+	evbuffer_drain(src, len);
+	if (rc) {
+		char why[400];
+		snprintf(why, sizeof(why), "cannot rewrite %s v%d response: %s",
+		         wire_api_name(p->api), p->version, err);
+		client_close(c, why);
+		return;
+	}
+	p->done = 1;
+	flush(c);
+}
+
+/* acks of a Produce request, read from the copied prefix; -2 when unknown. */
+static int16_t produce_acks(wire_rd *r, int16_t v)
+{
+	wire_str txn;
+	int16_t acks;
+	if (v >= 3 && wire_rd_str(r, v >= 9, &txn))
+		return -2;
+	return wire_rd_int16(r, &acks) ? -2 : acks;
+}
+
+static int handle_request(client *c, struct evbuffer *in, int32_t size)
+{
+	proxy *px = c->px;
+	uint8_t small[HEADER_PEEK], *buf = small;
+	size_t n = (size_t)size < sizeof(small) ? (size_t)size : sizeof(small);
+	wire_arena a;
+	wire_arena_init(&a, 1 << 20);
+	wire_req_header h;
+	wire_rd r;
+	int rc = -1;
+	char why[300];
+	struct evbuffer_ptr pos;
+	evbuffer_ptr_set(in, &pos, 4, EVBUFFER_PTR_SET);
+	for (;;) {
+		if (evbuffer_copyout_from(in, &pos, buf, n) != (ssize_t)n) {
+			snprintf(why, sizeof(why), "could not read request");
+			goto out;
+		}
+		wire_rd_init(&r, buf, n);
+		if (wire_req_header_decode(&r, &a, &h) == 0)
+			break;
+		if (n == (size_t)size || buf != small) {
+			char d[200];
+			wire_rd_describe(&r, d, sizeof(d));
+			snprintf(why, sizeof(why), "malformed request header: %s", d);
+			goto out;
+		}
+		n = (size_t)size; /* a long client id: read the whole frame once */
+		buf = malloc(n);
+		if (!buf) {
+			snprintf(why, sizeof(why), "out of memory");
+			goto out;
+		}
+	}
+	if (!wire_api_known(h.api_key) || h.api_key >= APIVERSIONS_KEYS) {
+		snprintf(why, sizeof(why), "unknown api key %d", h.api_key);
+		goto out;
+	}
+	if (h.api_key == WIRE_API_SASL_HANDSHAKE || h.api_key == WIRE_API_SASL_AUTHENTICATE) {
+		snprintf(why, sizeof(why),
+		         "client-side SASL is not offered (turnout authenticates upstream)");
+		goto out;
+	}
+	log_debug("client=%d event=request api=%s version=%d corr=%d size=%d", c->id,
+	          wire_api_name(h.api_key), h.api_version, h.correlation_id, size);
+	if (h.api_key == WIRE_API_API_VERSIONS) {
+		pending *p = pending_new(c, &h);
+		wire_wr w;
+		wire_wr_init(&w, false);
+		int bad = !p ||
+		          apiversions_answer(&px->offer, h.api_version, h.correlation_id, &w) ||
+		          evbuffer_add(p->resp, w.buf, w.len);
+		wire_wr_free(&w);
+		evbuffer_drain(in, 4 + (size_t)size);
+		if (bad) {
+			snprintf(why, sizeof(why), "could not answer ApiVersions");
+			goto out;
+		}
+		p->done = 1;
+		rc = 0;
+		goto out;
+	}
+	api_range offered = px->offer.r[h.api_key];
+	if (h.api_version < offered.min || h.api_version > offered.max) {
+		snprintf(why, sizeof(why), "%s v%d was not offered (offered %d-%d)",
+		         wire_api_name(h.api_key), h.api_version, offered.min, offered.max);
+		goto out;
+	}
+	pending *p = NULL;
+	if (!(h.api_key == WIRE_API_PRODUCE && produce_acks(&r, h.api_version) == 0)) {
+		p = pending_new(c, &h); /* acks=0 Produce has no response to wait for */
+		if (!p) {
+			snprintf(why, sizeof(why), "out of memory");
+			goto out;
+		}
+	}
+	if (upstream_send(c->up, in, 4 + (size_t)size, p, h.correlation_id)) {
+		snprintf(why, sizeof(why), "could not forward request");
+		goto out;
+	}
+	rc = 0;
+out:
+	if (buf != small)
+		free(buf);
+	wire_arena_reset(&a);
+	if (rc)
+		client_close(c, why);
+	return rc;
+}
+
+static void client_read(struct bufferevent *bev, void *arg)
+{
+	client *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	while (!c->closed) {
+		if (c->npending >= MAX_PENDING) {
+			bufferevent_disable(bev, EV_READ); /* resumed by flush */
+			break;
+		}
+		int32_t size;
+		const char *err;
+		wire_frame_status st = frameio_peek(in, WIRE_MIN_REQUEST_FRAME,
+		                                    c->px->cfg->max_frame_bytes, &size, &err);
+		if (st == WIRE_FRAME_NEED)
+			break;
+		if (st == WIRE_FRAME_ERROR) {
+			char why[160];
+			snprintf(why, sizeof(why), "%s (size %d)", err, size);
+			client_close(c, why);
+			return;
+		}
+		if (handle_request(c, in, size))
+			return;
+	}
+	if (!c->closed)
+		flush(c);
+}
+
+static void client_write(struct bufferevent *bev, void *arg)
+{
+	client *c = arg;
+	if (c->up && evbuffer_get_length(bufferevent_get_output(bev)) < OUTPUT_HIGH / 2)
+		bufferevent_enable(c->up->bev, EV_READ);
+}
+
+/* After the client hung up, requests already read (acks=0 Produce among
+ * them) still go out before the upstream connection is closed. */
+static void upstream_drained(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	client_close(arg, "client closed the connection");
+}
+
+static void upstream_drain_failed(struct bufferevent *bev, short what, void *arg)
+{
+	(void)bev;
+	if (!(what & BEV_EVENT_CONNECTED))
+		client_close(arg, "client closed the connection; upstream failed while flushing");
+}
+
+static void client_event(struct bufferevent *bev, short what, void *arg)
+{
+	(void)bev;
+	client *c = arg;
+	if ((what & BEV_EVENT_EOF) && c->up &&
+	    evbuffer_get_length(bufferevent_get_output(c->up->bev)) > 0) {
+		bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+		bufferevent_setcb(c->up->bev, NULL, upstream_drained, upstream_drain_failed, c);
+		return;
+	}
+	client_close(c,
+	             what & BEV_EVENT_EOF ? "client closed the connection" : "client socket error");
+}
+
+void client_accept(proxy *px, vbroker *vb, evutil_socket_t fd, const struct sockaddr *addr)
+{
+	client *c = calloc(1, sizeof(*c));
+	if (!c) {
+		evutil_closesocket(fd);
+		log_error("event=out_of_memory where=client_accept");
+		return;
+	}
+	c->px = px;
+	c->id = ++px->next_client_id;
+	c->vb = vb;
+	TAILQ_INIT(&c->outq);
+	if (addr->sa_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)addr;
+		char ip[INET_ADDRSTRLEN];
+		inet_ntop(AF_INET, &sin->sin_addr, ip, sizeof(ip));
+		snprintf(c->peer, sizeof(c->peer), "%s:%d", ip, ntohs(sin->sin_port));
+	}
+	TAILQ_INSERT_TAIL(&px->clients, c, link);
+	c->bev = bufferevent_socket_new(px->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (!c->bev) {
+		evutil_closesocket(fd);
+		client_close(c, "out of memory");
+		return;
+	}
+	bufferevent_setcb(c->bev, client_read, client_write, client_event, c);
+	vbroker *target = vb ? vb : vbroker_pick(px, px->cfg->default_cluster);
+	if (!target || !target->host[0]) {
+		client_close(c, "no known address for the broker behind this listener");
+		return;
+	}
+	c->up = upstream_open(c, target);
+	if (!c->up) {
+		client_close(c, "cannot open upstream connection");
+		return;
+	}
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	log_info("client=%d event=connected peer=%s listener=%s%d cluster=%s broker=%d", c->id,
+	         c->peer, vb ? "vbroker-" : "bootstrap", vb ? vb->vid : 0,
+	         config_cluster_names[target->cluster], target->node_id);
+}
+
+void client_close(client *c, const char *reason)
+{
+	if (c->closed)
+		return;
+	c->closed = 1;
+	log_info("client=%d event=closed peer=%s reason=\"%s\" pending=%d", c->id, c->peer, reason,
+	         c->npending);
+	if (c->bev) {
+		bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+		bufferevent_setcb(c->bev, NULL, NULL, NULL, NULL);
+	}
+	if (c->up) {
+		bufferevent_disable(c->up->bev, EV_READ | EV_WRITE);
+		bufferevent_setcb(c->up->bev, NULL, NULL, NULL, NULL);
+	}
+	TAILQ_REMOVE(&c->px->clients, c, link);
+	TAILQ_INSERT_TAIL(&c->px->justfree, c, link);
+	event_active(c->px->janitor, EV_TIMEOUT, 0);
+}
+
+int client_is_closed(const client *c)
+{
+	return c->closed;
+}
+
+static void client_free(client *c)
+{
+	pending *p;
+	while ((p = TAILQ_FIRST(&c->outq))) {
+		TAILQ_REMOVE(&c->outq, p, link);
+		pending_free(p);
+	}
+	if (c->up)
+		upstream_free(c->up);
+	if (c->bev)
+		bufferevent_free(c->bev);
+	free(c);
+}
+
+/* The janitor: frees closed clients once no callback can still touch them. */
+void client_free_closed(proxy *px)
+{
+	client *c;
+	while ((c = TAILQ_FIRST(&px->justfree))) {
+		TAILQ_REMOVE(&px->justfree, c, link);
+		client_free(c);
+	}
+}
+
+void client_free_all(proxy *px)
+{
+	client *c;
+	while ((c = TAILQ_FIRST(&px->clients)))
+		client_close(c, "shutting down");
+	client_free_closed(px);
+}

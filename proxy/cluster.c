@@ -1,0 +1,255 @@
+/*
+ * Cluster discovery: turnout's own connection to each cluster asks
+ * ApiVersions (what the brokers accept) and Metadata without topics (which
+ * brokers exist and where), then closes and repeats on a timer. Clients are
+ * served only once both clusters have answered once, because turnout's
+ * ApiVersions answer depends on both.
+ */
+#include <event2/bufferevent.h>
+#include <event2/dns.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proxy/frameio.h"
+#include "proxy/log.h"
+#include "proxy/proxy.h"
+#include "wire/api.h"
+#include "wire/header.h"
+#include "wire_msgs.h"
+
+enum { STEP_IDLE, STEP_VERSIONS, STEP_METADATA };
+
+static void schedule(cluster_state *cs, int ms)
+{
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+	event_add(cs->refresh, &tv);
+}
+
+static void admin_close(cluster_state *cs)
+{
+	if (cs->admin)
+		bufferevent_free(cs->admin);
+	cs->admin = NULL;
+	cs->admin_step = STEP_IDLE;
+}
+
+static void admin_fail(cluster_state *cs, const char *why)
+{
+	log_warn("event=discovery_failed cluster=%s reason=\"%s\" retry_ms=1000", cs->name, why);
+	admin_close(cs);
+	cs->bootstrap_next++;
+	schedule(cs, 1000);
+}
+
+static int send_request(cluster_state *cs, int16_t api, int16_t v, const void *body)
+{
+	wire_wr w;
+	wire_wr_init(&w, false);
+	wire_req_header h = {.api_key = api,
+	                     .api_version = v,
+	                     .correlation_id = cs->admin_step,
+	                     .client_id = wire_str_c("turnout"),
+	                     .version = (int8_t)wire_req_header_version(api, v)};
+	const wire_msg_type *t = wire_msg_find(api, WIRE_REQUEST);
+	int rc = wire_wr_int32(&w, 0) || wire_req_header_encode(&w, &h) || t->encode(&w, v, body);
+	if (!rc) {
+		wire_wr_put_int32_at(&w, 0, (int32_t)(w.len - 4));
+		rc = bufferevent_write(cs->admin, w.buf, w.len);
+	}
+	wire_wr_free(&w);
+	return rc ? -1 : 0;
+}
+
+static int send_metadata(cluster_state *cs)
+{
+	const wire_msg_type *t = wire_msg_find(WIRE_API_METADATA, WIRE_REQUEST);
+	api_range r = cs->versions.r[WIRE_API_METADATA];
+	int16_t v = r.max < t->max_version ? r.max : t->max_version;
+	if (v < 1 || v < r.min)
+		return -1; /* v0 cannot ask for "no topics" */
+	wire_metadata_req req;
+	wire_metadata_req_init(&req);
+	req.allow_auto_topic_creation = false;
+	req.topics.n = 0; /* brokers only */
+	cs->metadata_version = v;
+	cs->admin_step = STEP_METADATA;
+	return send_request(cs, WIRE_API_METADATA, v, &req);
+}
+
+static int on_versions(cluster_state *cs, const uint8_t *body, size_t len, char *err, size_t el)
+{
+	wire_arena a;
+	wire_arena_init(&a, 0);
+	wire_api_versions_resp resp;
+	int rc = wire_msg_decode_lenient(wire_msg_find(WIRE_API_API_VERSIONS, WIRE_RESPONSE), 0,
+	                                 body, len, &a, &resp, &(size_t){0}, err, el);
+	if (!rc && resp.error_code) {
+		snprintf(err, el, "ApiVersions error %d", resp.error_code);
+		rc = -1;
+	}
+	if (!rc) {
+		for (int k = 0; k < APIVERSIONS_KEYS; k++)
+			cs->versions.r[k] = (api_range){1, 0};
+		for (int32_t i = 0; i < resp.api_keys.n; i++) {
+			const wire_api_versions_resp_api_version *k = &resp.api_keys.v[i];
+			if (k->api_key >= 0 && k->api_key < APIVERSIONS_KEYS)
+				cs->versions.r[k->api_key] =
+				    (api_range){k->min_version, k->max_version};
+		}
+		cs->have_versions = 1;
+	}
+	wire_arena_reset(&a);
+	return rc;
+}
+
+static int on_metadata(cluster_state *cs, const uint8_t *body, size_t len, char *err, size_t el)
+{
+	wire_arena a;
+	wire_arena_init(&a, 0);
+	wire_metadata_resp resp;
+	int rc = wire_msg_decode_lenient(wire_msg_find(WIRE_API_METADATA, WIRE_RESPONSE),
+	                                 cs->metadata_version, body, len, &a, &resp, &(size_t){0},
+	                                 err, el);
+	if (!rc && resp.brokers.n <= 0) {
+		snprintf(err, el, "Metadata lists no brokers");
+		rc = -1;
+	}
+	for (int32_t i = 0; !rc && i < resp.brokers.n; i++) {
+		const wire_metadata_resp_broker *b = &resp.brokers.v[i];
+		vbroker_learn(cs->px, cs->index, b->node_id, b->host.p, b->host.len, b->port);
+	}
+	if (!rc && !cs->have_metadata)
+		log_info("event=cluster_discovered cluster=%s brokers=%d metadata_version=%d",
+		         cs->name, resp.brokers.n, cs->metadata_version);
+	if (!rc)
+		cs->have_metadata = 1;
+	wire_arena_reset(&a);
+	return rc;
+}
+
+static void admin_read(struct bufferevent *bev, void *arg)
+{
+	cluster_state *cs = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	int32_t size;
+	const char *ferr;
+	wire_frame_status st =
+	    frameio_peek(in, WIRE_MIN_RESPONSE_FRAME, cs->px->cfg->max_frame_bytes, &size, &ferr);
+	if (st == WIRE_FRAME_ERROR)
+		return admin_fail(cs, ferr);
+	if (st == WIRE_FRAME_NEED)
+		return;
+	uint8_t *p = evbuffer_pullup(in, 4 + size);
+	char err[256] = "";
+	int32_t corr =
+	    (int32_t)((uint32_t)p[4] << 24 | (uint32_t)p[5] << 16 | (uint32_t)p[6] << 8 | p[7]);
+	if (corr != cs->admin_step)
+		return admin_fail(cs, "unexpected correlation id");
+	/* ApiVersions v0 and non-flexible Metadata: response header v0 */
+	int hv = cs->admin_step == STEP_METADATA
+	             ? wire_resp_header_version(WIRE_API_METADATA, cs->metadata_version)
+	             : 0;
+	size_t hlen = 4 + (hv ? 1 : 0);
+	if (hv && (size < 5 || p[8] != 0))
+		return admin_fail(cs, "tagged fields in a response header");
+	const uint8_t *body = p + 4 + hlen;
+	size_t blen = (size_t)size - hlen;
+	int step = cs->admin_step;
+	int rc = step == STEP_VERSIONS ? on_versions(cs, body, blen, err, sizeof(err))
+	                               : on_metadata(cs, body, blen, err, sizeof(err));
+	evbuffer_drain(in, 4 + (size_t)size);
+	if (rc)
+		return admin_fail(cs, err);
+	if (step == STEP_VERSIONS) {
+		if (send_metadata(cs))
+			admin_fail(cs, "cluster does not offer Metadata v1 or later");
+		return;
+	}
+	admin_close(cs);
+	schedule(cs, cs->px->cfg->metadata_refresh_ms);
+	if (!cs->px->ready && cs->px->clusters[0].have_metadata &&
+	    cs->px->clusters[1].have_metadata)
+		proxy_clusters_ready(cs->px);
+}
+
+static void admin_event(struct bufferevent *bev, short what, void *arg)
+{
+	(void)bev;
+	cluster_state *cs = arg;
+	if (what & BEV_EVENT_CONNECTED) {
+		wire_api_versions_req req;
+		wire_api_versions_req_init(&req);
+		cs->admin_step = STEP_VERSIONS;
+		if (send_request(cs, WIRE_API_API_VERSIONS, 0, &req))
+			admin_fail(cs, "could not send ApiVersions");
+		return;
+	}
+	admin_fail(cs, what & BEV_EVENT_TIMEOUT ? "timed out"
+	               : what & BEV_EVENT_EOF   ? "connection closed"
+	                                        : "connection failed");
+}
+
+/* Connects to the next address: a known broker first, else a bootstrap entry. */
+static void discover(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	cluster_state *cs = arg;
+	proxy *px = cs->px;
+	if (cs->admin)
+		return;
+	char host[256] = "";
+	int port = 0;
+	vbroker *vb = cs->have_metadata ? vbroker_pick(px, cs->index) : NULL;
+	if (vb) {
+		snprintf(host, sizeof(host), "%s", vb->host);
+		port = vb->port;
+	} else {
+		/* entry bootstrap_next of the comma-separated list */
+		const char *list = px->cfg->clusters[cs->index].bootstrap;
+		int n = 1;
+		for (const char *s = list; *s; s++)
+			n += *s == ',';
+		int want = cs->bootstrap_next % n;
+		const char *s = list;
+		for (int i = 0; i < want; i++)
+			s = strchr(s, ',') + 1;
+		const char *end = strchr(s, ',');
+		size_t len = end ? (size_t)(end - s) : strlen(s);
+		const char *colon = NULL;
+		for (size_t i = 0; i < len; i++)
+			if (s[i] == ':')
+				colon = s + i;
+		if (!colon || (size_t)(colon - s) >= sizeof(host))
+			return admin_fail(cs, "bad bootstrap entry");
+		memcpy(host, s, (size_t)(colon - s));
+		host[colon - s] = '\0';
+		port = atoi(colon + 1);
+	}
+	cs->admin = bufferevent_socket_new(px->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	if (!cs->admin)
+		return admin_fail(cs, "out of memory");
+	bufferevent_setcb(cs->admin, admin_read, NULL, admin_event, cs);
+	struct timeval tmo = {10, 0};
+	bufferevent_set_timeouts(cs->admin, &tmo, &tmo);
+	bufferevent_enable(cs->admin, EV_READ | EV_WRITE);
+	if (bufferevent_socket_connect_hostname(cs->admin, px->dns, AF_UNSPEC, host, port))
+		admin_fail(cs, "connect failed");
+}
+
+void cluster_start(proxy *px, int cluster)
+{
+	cluster_state *cs = &px->clusters[cluster];
+	cs->index = cluster;
+	cs->name = config_cluster_names[cluster];
+	cs->px = px;
+	for (int k = 0; k < APIVERSIONS_KEYS; k++)
+		cs->versions.r[k] = (api_range){1, 0};
+	cs->refresh = evtimer_new(px->base, discover, cs);
+	if (!cs->refresh) {
+		log_error("event=out_of_memory where=cluster_start");
+		return;
+	}
+	schedule(cs, 0);
+}

@@ -1,0 +1,244 @@
+/*
+ * Configuration: JSON through cJSON into a plain struct. Validation is strict
+ * (unknown keys, wrong types and out-of-range values are errors naming the
+ * field) because a typo in a migration config must never silently fall back
+ * to a default.
+ */
+#include "proxy/config.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const config_cluster_names[CLUSTER_COUNT] = {"legacy", "target"};
+
+static int fail(char *err, size_t errlen, const char *field, const char *what)
+{
+	snprintf(err, errlen, "%s: %s", field, what);
+	return -1;
+}
+
+/* Rejects keys not in allowed (NULL-terminated). */
+static int only_keys(const cJSON *obj, const char *const *allowed, const char *where, char *err,
+                     size_t errlen)
+{
+	const cJSON *it;
+	cJSON_ArrayForEach(it, obj)
+	{
+		int ok = 0;
+		for (const char *const *k = allowed; *k; k++)
+			ok |= strcmp(it->string, *k) == 0;
+		if (!ok) {
+			char field[256];
+			snprintf(field, sizeof(field), "%s%s%s", where, *where ? "." : "",
+			         it->string);
+			return fail(err, errlen, field, "unknown key");
+		}
+	}
+	return 0;
+}
+
+static int split_hostport(const char *s, char **host, int *port)
+{
+	const char *colon = strrchr(s, ':');
+	if (!colon || colon == s)
+		return -1;
+	char *end;
+	long p = strtol(colon + 1, &end, 10);
+	if (*end || end == colon + 1 || p < 0 || p > 65535)
+		return -1;
+	*host = strndup(s, (size_t)(colon - s));
+	*port = (int)p;
+	return *host ? 0 : -1;
+}
+
+static int get_int(const cJSON *root, const char *key, long lo, long hi, long *out, char *err,
+                   size_t errlen)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);
+	if (!v)
+		return 0;
+	if (!cJSON_IsNumber(v) || v->valuedouble != (double)(long)v->valuedouble)
+		return fail(err, errlen, key, "must be an integer");
+	if ((long)v->valuedouble < lo || (long)v->valuedouble > hi) {
+		char what[96];
+		snprintf(what, sizeof(what), "must be between %ld and %ld", lo, hi);
+		return fail(err, errlen, key, what);
+	}
+	*out = (long)v->valuedouble;
+	return 0;
+}
+
+static int get_str(const cJSON *root, const char *key, const char **out, char *err, size_t errlen)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);
+	if (!v)
+		return 0;
+	if (!cJSON_IsString(v) || !v->valuestring[0])
+		return fail(err, errlen, key, "must be a non-empty string");
+	*out = v->valuestring;
+	return 0;
+}
+
+static int parse_clusters(const cJSON *root, config *c, char *err, size_t errlen)
+{
+	const cJSON *cl = cJSON_GetObjectItemCaseSensitive(root, "clusters");
+	if (!cJSON_IsObject(cl))
+		return fail(err, errlen, "clusters", "required object with legacy and target");
+	static const char *const names[] = {"legacy", "target", NULL};
+	if (only_keys(cl, names, "clusters", err, errlen))
+		return -1;
+	for (int i = 0; i < CLUSTER_COUNT; i++) {
+		char field[64];
+		snprintf(field, sizeof(field), "clusters.%s", config_cluster_names[i]);
+		const cJSON *o = cJSON_GetObjectItemCaseSensitive(cl, config_cluster_names[i]);
+		if (!cJSON_IsObject(o))
+			return fail(err, errlen, field, "required object");
+		static const char *const keys[] = {"bootstrap", NULL};
+		if (only_keys(o, keys, field, err, errlen))
+			return -1;
+		const cJSON *b = cJSON_GetObjectItemCaseSensitive(o, "bootstrap");
+		strncat(field, ".bootstrap", sizeof(field) - strlen(field) - 1);
+		if (!cJSON_IsString(b) || !b->valuestring[0])
+			return fail(err, errlen, field, "required \"host:port[,host:port...]\"");
+		/* every entry must be host:port */
+		char *copy = strdup(b->valuestring), *save = NULL;
+		if (!copy)
+			return fail(err, errlen, field, "out of memory");
+		int bad = 0;
+		for (char *tok = strtok_r(copy, ",", &save); tok;
+		     tok = strtok_r(NULL, ",", &save)) {
+			char *h;
+			int p;
+			if (split_hostport(tok, &h, &p) || p == 0)
+				bad = 1;
+			else
+				free(h);
+		}
+		free(copy);
+		if (bad)
+			return fail(err, errlen, field, "every entry must be host:port");
+		c->clusters[i].bootstrap = strdup(b->valuestring);
+		if (!c->clusters[i].bootstrap)
+			return fail(err, errlen, field, "out of memory");
+	}
+	return 0;
+}
+
+config *config_parse(const char *json, char *err, size_t errlen)
+{
+	config *c = calloc(1, sizeof(*c));
+	cJSON *root = cJSON_Parse(json);
+	if (!c)
+		goto fail;
+	if (!root) {
+		snprintf(err, errlen, "not valid JSON near: %.40s",
+		         cJSON_GetErrorPtr() ? cJSON_GetErrorPtr() : "?");
+		goto fail;
+	}
+	if (!cJSON_IsObject(root)) {
+		fail(err, errlen, "(top level)", "must be an object");
+		goto fail;
+	}
+	static const char *const keys[] = {
+	    "listen",          "advertised_host", "broker_port_base",
+	    "default_cluster", "max_frame_bytes", "metadata_refresh_ms",
+	    "log_level",       "clusters",        NULL};
+	if (only_keys(root, keys, "", err, errlen))
+		goto fail;
+	const char *listen = "127.0.0.1:9092", *adv = NULL, *def = "legacy", *level = "info";
+	long port_base = 0, max_frame = 100 << 20, refresh = 60000;
+	if (get_str(root, "listen", &listen, err, errlen) ||
+	    get_str(root, "advertised_host", &adv, err, errlen) ||
+	    get_str(root, "default_cluster", &def, err, errlen) ||
+	    get_str(root, "log_level", &level, err, errlen) ||
+	    get_int(root, "broker_port_base", 0, 65000, &port_base, err, errlen) ||
+	    get_int(root, "max_frame_bytes", 1024, 1L << 30, &max_frame, err, errlen) ||
+	    get_int(root, "metadata_refresh_ms", 1000, 3600000, &refresh, err, errlen))
+		goto fail;
+	if (split_hostport(listen, &c->listen_host, &c->listen_port)) {
+		fail(err, errlen, "listen", "must be host:port");
+		goto fail;
+	}
+	c->advertised_host = strdup(adv ? adv : c->listen_host);
+	c->broker_port_base = (int)port_base;
+	c->max_frame_bytes = (int32_t)max_frame;
+	c->metadata_refresh_ms = (int)refresh;
+	if (strcmp(def, "legacy") == 0) {
+		c->default_cluster = CLUSTER_LEGACY;
+	} else if (strcmp(def, "target") == 0) {
+		c->default_cluster = CLUSTER_TARGET;
+	} else {
+		fail(err, errlen, "default_cluster", "must be \"legacy\" or \"target\"");
+		goto fail;
+	}
+	if (log_parse_level(level, &c->log_level)) {
+		fail(err, errlen, "log_level", "must be error, warn, info or debug");
+		goto fail;
+	}
+	if (!c->advertised_host || parse_clusters(root, c, err, errlen))
+		goto fail;
+	cJSON_Delete(root);
+	return c;
+fail:
+	if (!c)
+		snprintf(err, errlen, "out of memory");
+	cJSON_Delete(root);
+	config_free(c);
+	return NULL;
+}
+
+config *config_load(const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		snprintf(err, errlen, "%s: cannot open", path);
+		return NULL;
+	}
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	for (;;) {
+		if (cap - len < 4096) {
+			cap = cap ? cap * 2 : 8192;
+			if (cap > (16u << 20)) {
+				snprintf(err, errlen, "%s: larger than 16 MiB", path);
+				goto fail;
+			}
+			char *nb = realloc(buf, cap);
+			if (!nb) {
+				snprintf(err, errlen, "out of memory");
+				goto fail;
+			}
+			buf = nb;
+		}
+		size_t n = fread(buf + len, 1, cap - len - 1, f);
+		len += n;
+		if (n == 0)
+			break;
+	}
+	if (ferror(f)) {
+		snprintf(err, errlen, "%s: read error", path);
+		goto fail;
+	}
+	fclose(f);
+	buf[len] = '\0';
+	config *c = config_parse(buf, err, errlen);
+	free(buf);
+	return c;
+fail:
+	fclose(f);
+	free(buf);
+	return NULL;
+}
+
+void config_free(config *c)
+{
+	if (!c)
+		return;
+	free(c->listen_host);
+	free(c->advertised_host);
+	for (int i = 0; i < CLUSTER_COUNT; i++)
+		free(c->clusters[i].bootstrap);
+	free(c);
+}

@@ -1,0 +1,35 @@
+/* turnout's configuration file (JSON), parsed and validated into one snapshot. */
+#ifndef TURNOUT_PROXY_CONFIG_H
+#define TURNOUT_PROXY_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proxy/log.h"
+
+enum { CLUSTER_LEGACY = 0, CLUSTER_TARGET = 1, CLUSTER_COUNT = 2 };
+
+typedef struct config_cluster {
+	char *bootstrap; /* "host:port,host:port" */
+} config_cluster;
+
+typedef struct config {
+	char *listen_host;       /* bootstrap listener address */
+	int listen_port;         /* 0 = ephemeral (tests) */
+	char *advertised_host;   /* host clients are told to connect to */
+	int broker_port_base;    /* virtual broker n listens on base + n; 0 = ephemeral */
+	int default_cluster;     /* CLUSTER_LEGACY or CLUSTER_TARGET */
+	int32_t max_frame_bytes; /* largest frame accepted from either side */
+	int metadata_refresh_ms; /* how often turnout refreshes each cluster's brokers */
+	log_level log_level;
+	config_cluster clusters[CLUSTER_COUNT];
+} config;
+
+extern const char *const config_cluster_names[CLUSTER_COUNT];
+
+/* Parses JSON text. On error returns NULL and writes "field: what is wrong". */
+config *config_parse(const char *json, char *err, size_t errlen);
+config *config_load(const char *path, char *err, size_t errlen);
+void config_free(config *c);
+
+#endif

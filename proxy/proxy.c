@@ -1,0 +1,114 @@
+/*
+ * Process life cycle: discover both clusters, then listen; a janitor event
+ * frees closed connections after the callback chain that closed them; TERM
+ * and INT stop the loop (as evsignal events, never raw handlers).
+ */
+#include "proxy/proxy.h"
+
+#include <arpa/inet.h>
+#include <event2/bufferevent.h>
+#include <event2/dns.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proxy/log.h"
+
+static void janitor(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	client_free_closed(arg);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	(void)what;
+	proxy *px = arg;
+	log_info("event=signal signal=%s action=shutdown", sig == SIGTERM ? "TERM" : "INT");
+	event_base_loopexit(px->base, NULL);
+}
+
+static void on_bootstrap_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *addr,
+                                int len, void *arg)
+{
+	(void)l;
+	(void)len;
+	client_accept(arg, NULL, fd, addr);
+}
+
+int proxy_init(proxy *px, struct event_base *base, config *cfg)
+{
+	memset(px, 0, sizeof(*px));
+	px->base = base;
+	px->cfg = cfg;
+	TAILQ_INIT(&px->clients);
+	TAILQ_INIT(&px->justfree);
+	px->dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
+	px->janitor = event_new(base, -1, 0, janitor, px);
+	px->sigterm = evsignal_new(base, SIGTERM, on_signal, px);
+	px->sigint = evsignal_new(base, SIGINT, on_signal, px);
+	if (!px->dns || !px->janitor || !px->sigterm || !px->sigint ||
+	    event_add(px->sigterm, NULL) || event_add(px->sigint, NULL)) {
+		log_error("event=init_failed reason=\"libevent setup failed\"");
+		return -1;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	for (int c = 0; c < CLUSTER_COUNT; c++)
+		cluster_start(px, c);
+	return 0;
+}
+
+void proxy_clusters_ready(proxy *px)
+{
+	apiversions_table both[CLUSTER_COUNT];
+	for (int c = 0; c < CLUSTER_COUNT; c++)
+		both[c] = px->clusters[c].versions;
+	apiversions_combine(both, &px->offer);
+	struct sockaddr_in sin = {.sin_family = AF_INET,
+	                          .sin_port = htons((uint16_t)px->cfg->listen_port)};
+	if (inet_pton(AF_INET, px->cfg->listen_host, &sin.sin_addr) != 1) {
+		log_error("event=listen_failed reason=\"listen host must be an IPv4 address\"");
+		event_base_loopexit(px->base, NULL);
+		return;
+	}
+	px->bootstrap = evconnlistener_new_bind(px->base, on_bootstrap_accept, px,
+	                                        LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 1024,
+	                                        (struct sockaddr *)&sin, sizeof(sin));
+	if (!px->bootstrap) {
+		log_error("event=listen_failed listen=%s:%d reason=\"bind failed\"",
+		          px->cfg->listen_host, px->cfg->listen_port);
+		event_base_loopexit(px->base, NULL);
+		return;
+	}
+	struct sockaddr_in got;
+	socklen_t gl = sizeof(got);
+	getsockname(evconnlistener_get_fd(px->bootstrap), (struct sockaddr *)&got, &gl);
+	px->bootstrap_port = ntohs(got.sin_port);
+	px->ready = 1;
+	log_info("event=ready bootstrap=%s:%d default_cluster=%s virtual_brokers=%d",
+	         px->cfg->listen_host, px->bootstrap_port,
+	         config_cluster_names[px->cfg->default_cluster], px->nvbrokers);
+}
+
+void proxy_shutdown(proxy *px)
+{
+	client_free_all(px);
+	if (px->bootstrap)
+		evconnlistener_free(px->bootstrap);
+	for (int32_t i = 0; i < px->nvbrokers; i++) {
+		if (px->vbrokers[i]->lst)
+			evconnlistener_free(px->vbrokers[i]->lst);
+		free(px->vbrokers[i]);
+	}
+	for (int c = 0; c < CLUSTER_COUNT; c++) {
+		if (px->clusters[c].admin)
+			bufferevent_free(px->clusters[c].admin);
+		if (px->clusters[c].refresh)
+			event_free(px->clusters[c].refresh);
+	}
+	event_free(px->janitor);
+	event_free(px->sigterm);
+	event_free(px->sigint);
+	evdns_base_free(px->dns, 0);
+}

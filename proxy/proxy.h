@@ -1,0 +1,90 @@
+/*
+ * The process-wide state of a running turnout: event base, configuration,
+ * the two clusters as turnout knows them, virtual brokers, and the lists
+ * every connection lives on (pgbouncer's rule: state is the list).
+ */
+#ifndef TURNOUT_PROXY_PROXY_H
+#define TURNOUT_PROXY_PROXY_H
+
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <sys/queue.h>
+
+#include "proxy/apiversions.h"
+#include "proxy/config.h"
+
+typedef struct client client;
+typedef struct proxy proxy;
+
+enum { VBROKER_MAX = 1024, CLUSTER_BROKERS_MAX = 256 };
+
+/* A real broker of one cluster, presented to clients as a virtual broker. */
+typedef struct vbroker {
+	int32_t vid;     /* id clients see; unique across clusters */
+	int cluster;     /* CLUSTER_LEGACY or CLUSTER_TARGET */
+	int32_t node_id; /* the broker's id in its own cluster */
+	char host[256];  /* real address; empty until learned */
+	int port;
+	struct evconnlistener *lst; /* turnout's listener for this broker */
+	int listen_port;            /* its port */
+	proxy *px;
+} vbroker;
+
+typedef struct cluster_state {
+	int index; /* CLUSTER_LEGACY or CLUSTER_TARGET */
+	const char *name;
+	apiversions_table versions; /* what its brokers accept */
+	int have_versions;          /* versions read at least once */
+	int have_metadata;          /* broker list read at least once */
+	struct bufferevent *admin;  /* turnout's own discovery connection */
+	int admin_step;             /* 0 idle, 1 ApiVersions sent, 2 Metadata sent */
+	int bootstrap_next;         /* which bootstrap entry to try next */
+	int16_t metadata_version;   /* version of the Metadata request in flight */
+	struct event *refresh;      /* timer for the next discovery round */
+	unsigned rr;                /* round robin over brokers for bootstrap clients */
+	proxy *px;
+} cluster_state;
+
+TAILQ_HEAD(client_list, client);
+
+struct proxy {
+	struct event_base *base;
+	struct evdns_base *dns;
+	config *cfg; /* current snapshot */
+	cluster_state clusters[CLUSTER_COUNT];
+	vbroker *vbrokers[VBROKER_MAX]; /* index = vid - 1 */
+	int32_t nvbrokers;
+	struct evconnlistener *bootstrap; /* the address applications use */
+	int bootstrap_port;
+	apiversions_table offer;     /* what turnout advertises */
+	int ready;                   /* both clusters discovered, listening */
+	struct client_list clients;  /* open client connections */
+	struct client_list justfree; /* closed, freed after this loop turn */
+	struct event *janitor;       /* empties justfree */
+	struct event *sigterm, *sigint;
+	int next_client_id;
+	void (*on_ready)(proxy *px); /* called once when listening */
+};
+
+int proxy_init(proxy *px, struct event_base *base, config *cfg);
+void proxy_shutdown(proxy *px);
+/* Both clusters answered: compute the offer and start the bootstrap listener. */
+void proxy_clusters_ready(proxy *px);
+
+/* Virtual brokers (vbroker.c). */
+int32_t vbroker_vid(proxy *px, int cluster, int32_t node_id);
+vbroker *vbroker_get(proxy *px, int32_t vid);
+void vbroker_learn(proxy *px, int cluster, int32_t node_id, const char *host, int len, int port);
+/* Address of a known broker of cluster for a bootstrap client; NULL if none. */
+vbroker *vbroker_pick(proxy *px, int cluster);
+
+/* Cluster discovery (cluster.c). */
+void cluster_start(proxy *px, int cluster);
+
+/* Client connections (client.c). */
+void client_accept(proxy *px, vbroker *vb, evutil_socket_t fd, const struct sockaddr *addr);
+void client_close(client *c, const char *reason);
+void client_free_all(proxy *px);
+void client_free_closed(proxy *px);
+
+#endif

@@ -1,0 +1,190 @@
+/*
+ * Broker address rewriting for Metadata, FindCoordinator (single and
+ * batched), DescribeCluster, and the KIP-951 leader hints in Produce and
+ * Fetch responses (NodeEndpoints and CurrentLeader). Node ids are mapped
+ * too (leaders, replicas, ISR, controller): both clusters number brokers
+ * from 1, so real ids would collide in a client's view of one cluster.
+ */
+#include "proxy/rewrite.h"
+
+#include <stdio.h>
+
+#include "wire/api.h"
+#include "wire_msgs.h"
+
+bool rewrite_needed(int16_t api, int16_t version)
+{
+	switch (api) {
+	case WIRE_API_METADATA:
+	case WIRE_API_FIND_COORDINATOR:
+	case WIRE_API_DESCRIBE_CLUSTER:
+		return true;
+	case WIRE_API_PRODUCE:
+		return version >= 10; /* CurrentLeader and NodeEndpoints */
+	case WIRE_API_FETCH:
+		return version >= 12; /* CurrentLeader from 12, NodeEndpoints from 16 */
+	default:
+		return false;
+	}
+}
+
+static int32_t map_id(const rewrite_map *m, int cluster, int32_t id)
+{
+	return id < 0 ? id : m->vid(m->ctx, cluster, id);
+}
+
+static void map_ids(const rewrite_map *m, int cluster, wire_int32_array *ids)
+{
+	for (int32_t i = 0; i < ids->n; i++)
+		ids->v[i] = map_id(m, cluster, ids->v[i]);
+}
+
+/* Replaces (id, host, port) of one endpoint with the virtual broker's. */
+static int map_endpoint(const rewrite_map *m, int cluster, int32_t *id, wire_str *host,
+                        int32_t *port)
+{
+	if (*id < 0)
+		return 0; /* "no coordinator" answers carry -1 and stay as they are */
+	m->learn(m->ctx, cluster, *id, *host, *port);
+	*id = m->vid(m->ctx, cluster, *id);
+	return m->advertise(m->ctx, *id, host, port);
+}
+
+static int metadata(wire_metadata_resp *r, int cluster, const rewrite_map *m)
+{
+	for (int32_t i = 0; i < r->brokers.n; i++) {
+		wire_metadata_resp_broker *b = &r->brokers.v[i];
+		if (map_endpoint(m, cluster, &b->node_id, &b->host, &b->port))
+			return -1;
+	}
+	r->controller_id = map_id(m, cluster, r->controller_id);
+	for (int32_t t = 0; t < r->topics.n; t++) {
+		wire_metadata_resp_topic *topic = &r->topics.v[t];
+		for (int32_t p = 0; p < topic->partitions.n; p++) {
+			wire_metadata_resp_partition *part = &topic->partitions.v[p];
+			part->leader_id = map_id(m, cluster, part->leader_id);
+			map_ids(m, cluster, &part->replica_nodes);
+			map_ids(m, cluster, &part->isr_nodes);
+			map_ids(m, cluster, &part->offline_replicas);
+		}
+	}
+	return 0;
+}
+
+static int find_coordinator(wire_find_coordinator_resp *r, int16_t v, int cluster,
+                            const rewrite_map *m)
+{
+	if (v < 4)
+		return r->error_code ? 0
+		                     : map_endpoint(m, cluster, &r->node_id, &r->host, &r->port);
+	for (int32_t i = 0; i < r->coordinators.n; i++) {
+		wire_find_coordinator_resp_coordinator *c = &r->coordinators.v[i];
+		if (!c->error_code && map_endpoint(m, cluster, &c->node_id, &c->host, &c->port))
+			return -1;
+	}
+	return 0;
+}
+
+static int describe_cluster(wire_describe_cluster_resp *r, int cluster, const rewrite_map *m)
+{
+	for (int32_t i = 0; i < r->brokers.n; i++) {
+		wire_describe_cluster_resp_broker *b = &r->brokers.v[i];
+		if (map_endpoint(m, cluster, &b->broker_id, &b->host, &b->port))
+			return -1;
+	}
+	r->controller_id = map_id(m, cluster, r->controller_id);
+	return 0;
+}
+
+static int produce(wire_produce_resp *r, int cluster, const rewrite_map *m)
+{
+	for (int32_t t = 0; t < r->responses.n; t++)
+		for (int32_t p = 0; p < r->responses.v[t].partition_responses.n; p++) {
+			wire_produce_resp_partition_produce_response *pr =
+			    &r->responses.v[t].partition_responses.v[p];
+			if (pr->has_current_leader)
+				pr->current_leader.leader_id =
+				    map_id(m, cluster, pr->current_leader.leader_id);
+		}
+	for (int32_t i = 0; i < r->node_endpoints.n; i++) {
+		wire_produce_resp_node_endpoint *e = &r->node_endpoints.v[i];
+		if (map_endpoint(m, cluster, &e->node_id, &e->host, &e->port))
+			return -1;
+	}
+	return 0;
+}
+
+static int fetch(wire_fetch_resp *r, int cluster, const rewrite_map *m)
+{
+	for (int32_t t = 0; t < r->responses.n; t++)
+		for (int32_t p = 0; p < r->responses.v[t].partitions.n; p++) {
+			wire_fetch_resp_partition_data *pd = &r->responses.v[t].partitions.v[p];
+			if (pd->has_current_leader)
+				pd->current_leader.leader_id =
+				    map_id(m, cluster, pd->current_leader.leader_id);
+		}
+	for (int32_t i = 0; i < r->node_endpoints.n; i++) {
+		wire_fetch_resp_node_endpoint *e = &r->node_endpoints.v[i];
+		if (map_endpoint(m, cluster, &e->node_id, &e->host, &e->port))
+			return -1;
+	}
+	return 0;
+}
+
+int rewrite_response(int16_t api, int16_t version, int cluster, const uint8_t *body, size_t len,
+                     const rewrite_map *map, wire_wr *out, char *err, size_t errlen)
+{
+	const wire_msg_type *t = wire_msg_find(api, WIRE_RESPONSE);
+	if (!t || version < t->min_version || version > t->max_version) {
+		snprintf(err, errlen, "%s v%d: turnout cannot decode this version",
+		         wire_api_name(api), version);
+		return -1;
+	}
+	/* Decoded messages point into body; the arena holds only the tree. */
+	wire_arena a;
+	wire_arena_init(&a, 0);
+	union {
+		wire_metadata_resp md;
+		wire_find_coordinator_resp fc;
+		wire_describe_cluster_resp dc;
+		wire_produce_resp pr;
+		wire_fetch_resp fe;
+	} m;
+	size_t trailing;
+	int rc = -1;
+	if (wire_msg_decode_lenient(t, version, body, len, &a, &m, &trailing, err, errlen))
+		goto out;
+	switch (api) {
+	case WIRE_API_METADATA:
+		rc = metadata(&m.md, cluster, map);
+		break;
+	case WIRE_API_FIND_COORDINATOR:
+		rc = find_coordinator(&m.fc, version, cluster, map);
+		break;
+	case WIRE_API_DESCRIBE_CLUSTER:
+		rc = describe_cluster(&m.dc, cluster, map);
+		break;
+	case WIRE_API_PRODUCE:
+		rc = produce(&m.pr, cluster, map);
+		break;
+	case WIRE_API_FETCH:
+		rc = fetch(&m.fe, cluster, map);
+		break;
+	default:
+		snprintf(err, errlen, "%s: no rewrite defined", wire_api_name(api));
+		goto out;
+	}
+	if (rc) {
+		snprintf(err, errlen, "%s v%d: a broker has no virtual listener",
+		         wire_api_name(api), version);
+		goto out;
+	}
+	rc = t->encode(out, version, &m) || wire_wr_raw(out, body + len - trailing, trailing) ? -1
+	                                                                                      : 0;
+	if (rc)
+		snprintf(err, errlen, "%s v%d: re-encoding failed: %s", wire_api_name(api), version,
+		         out->err ? out->err : "?");
+out:
+	wire_arena_reset(&a);
+	return rc;
+}

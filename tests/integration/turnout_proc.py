@@ -1,0 +1,73 @@
+"""Starts the real turnout binary (the sanitized build) against a running
+`Clusters`, on free ports, and stops it; pgbouncer-style."""
+import json
+import re
+import signal
+import subprocess
+import time
+
+from harness import REPO
+
+TURNOUT = REPO / "build" / "asan" / "turnout"
+
+
+class Turnout:
+    def __init__(self, clusters, tmp_path, default="legacy", extra=None):
+        assert TURNOUT.exists(), "build/asan/turnout missing: run make"
+        cfg = {
+            "listen": "127.0.0.1:0",
+            "default_cluster": default,
+            "log_level": "info",
+            "clusters": {name: {"bootstrap": clusters.bootstrap(name)}
+                         for name in ("legacy", "target")},
+        }
+        cfg.update(extra or {})
+        self.config_path = tmp_path / "turnout.json"
+        self.config_path.write_text(json.dumps(cfg))
+        self.log_path = tmp_path / "turnout.log"
+        self.proc = None
+        self.port = None
+
+    def start(self, timeout=15.0):
+        self.log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen([str(TURNOUT), "--config", str(self.config_path)],
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            m = re.search(r"event=ready bootstrap=127\.0\.0\.1:(\d+)", self.log_text())
+            if m:
+                self.port = int(m.group(1))
+                return self
+            assert self.proc.poll() is None, "turnout exited:\n" + self.log_text()
+            time.sleep(0.05)
+        raise AssertionError("turnout not ready:\n" + self.log_text())
+
+    @property
+    def bootstrap(self):
+        return "127.0.0.1:%d" % self.port
+
+    @property
+    def addr(self):
+        return ("127.0.0.1", self.port)
+
+    def log_text(self):
+        return self.log_path.read_text(errors="replace")
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def stop(self, timeout=10.0):
+        """SIGTERM; returns the exit status (sanitizer reports make it non-zero)."""
+        if self.proc is None:
+            return 0
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                self.log.close()
+                return -9
+        self.log.close()
+        return self.proc.returncode

@@ -33,6 +33,8 @@ GEN_SRC   := $(GEN)/wire_msgs.c
 FILL_SRC  := $(GEN)/wire_msgs_fill.c tests/unit/fill_support.c
 UNIT_SRC  := $(sort $(wildcard tests/unit/*.c))
 CLUSTER_SRC := $(sort $(wildcard tests/cluster/*.c))
+PROXY_SRC := $(sort $(wildcard proxy/*.c))
+PROXY_LIBS := -levent -lcjson -lcrypto
 
 obj = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(2))
 
@@ -69,12 +71,11 @@ $(BUILD)/fuzzobj/%.o: %.c $(GEN)/.stamp
 $(BUILD)/rel/libwire.a: $(call obj,rel,$(WIRE_SRC) $(GEN_SRC))
 	ar rcs $@ $^
 
-$(BUILD)/asan/unit_tests: $(call obj,asan,$(WIRE_SRC) $(GEN_SRC) $(FILL_SRC) $(UNIT_SRC))
-	$(CC) $(ASAN_FLAGS) $^ -o $@
+$(BUILD)/asan/unit_tests: $(call obj,asan,$(WIRE_SRC) $(GEN_SRC) $(FILL_SRC) $(UNIT_SRC) \
+		$(filter-out proxy/main.c,$(PROXY_SRC)))
+	$(CC) $(ASAN_FLAGS) $^ -o $@ $(PROXY_LIBS)
 
 PEER_SRC := $(sort $(wildcard tests/peer/*.c))
-PROXY_SRC := $(sort $(wildcard proxy/*.c))
-PROXY_LIBS := -levent -lcjson -lcrypto
 
 # The proxy: an optimised build for use, a sanitized one for the tests.
 $(BUILD)/rel/turnout: $(call obj,rel,$(PROXY_SRC) $(WIRE_SRC) $(GEN_SRC))
@@ -116,7 +117,12 @@ build: $(BUILD)/rel/turnout $(BUILD)/asan/turnout $(BUILD)/rel/libwire.a $(BUILD
 # ---- fuzzing: one libFuzzer binary per schema file, plus frame/header ----
 
 FUZZ_LIB_OBJS := $(call obj,fuzzobj,$(WIRE_SRC) $(GEN_SRC))
-FUZZ_TARGETS  := $(addprefix $(BUILD)/fuzz/fuzz_,$(SCHEMA_STEMS)) $(BUILD)/fuzz/fuzz_frame
+FUZZ_TARGETS  := $(addprefix $(BUILD)/fuzz/fuzz_,$(SCHEMA_STEMS)) $(BUILD)/fuzz/fuzz_frame \
+	$(BUILD)/fuzz/fuzz_config
+
+$(BUILD)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(call obj,fuzzobj,proxy/config.c proxy/log.c)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer $^ -o $@ -lcjson
 
 $(BUILD)/fuzz/fuzz_frame: tests/fuzz/fuzz_frame.c $(FUZZ_LIB_OBJS)
 	@mkdir -p $(dir $@)
@@ -130,9 +136,10 @@ $(BUILD)/fuzz/mkcorpus: $(call obj,asan,tests/fuzz/mkcorpus.c $(WIRE_SRC) $(GEN_
 	@mkdir -p $(dir $@)
 	$(CC) $(ASAN_FLAGS) $^ -o $@
 
-$(BUILD)/fuzz/corpus/.stamp: $(BUILD)/fuzz/mkcorpus
+$(BUILD)/fuzz/corpus/.stamp: $(BUILD)/fuzz/mkcorpus $(wildcard tests/fuzz/seeds/*/*)
 	rm -rf $(BUILD)/fuzz/corpus && mkdir -p $(BUILD)/fuzz/corpus/frame
 	$(BUILD)/fuzz/mkcorpus $(BUILD)/fuzz/corpus
+	cp -r tests/fuzz/seeds/config $(BUILD)/fuzz/corpus/config
 	@touch $@
 
 fuzz-build: $(FUZZ_TARGETS) $(BUILD)/fuzz/corpus/.stamp

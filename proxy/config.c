@@ -59,13 +59,16 @@ static int get_int(const cJSON *root, const char *key, long lo, long hi, long *o
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);
 	if (!v)
 		return 0;
-	if (!cJSON_IsNumber(v) || v->valuedouble != (double)(long)v->valuedouble)
+	if (!cJSON_IsNumber(v))
 		return fail(err, errlen, key, "must be an integer");
-	if ((long)v->valuedouble < lo || (long)v->valuedouble > hi) {
+	/* range first: converting an out-of-range double to long is undefined */
+	if (!(v->valuedouble >= (double)lo && v->valuedouble <= (double)hi)) {
 		char what[96];
 		snprintf(what, sizeof(what), "must be between %ld and %ld", lo, hi);
 		return fail(err, errlen, key, what);
 	}
+	if (v->valuedouble != (double)(long)v->valuedouble)
+		return fail(err, errlen, key, "must be an integer");
 	*out = (long)v->valuedouble;
 	return 0;
 }
@@ -111,10 +114,12 @@ static int parse_clusters(const cJSON *root, config *c, char *err, size_t errlen
 		     tok = strtok_r(NULL, ",", &save)) {
 			char *h;
 			int p;
-			if (split_hostport(tok, &h, &p) || p == 0)
+			if (split_hostport(tok, &h, &p)) {
 				bad = 1;
-			else
-				free(h);
+				continue;
+			}
+			free(h);
+			bad |= p == 0;
 		}
 		free(copy);
 		if (bad)

@@ -146,21 +146,28 @@ config *config_parse(const char *json, char *err, size_t errlen)
 		fail(err, errlen, "(top level)", "must be an object");
 		goto fail;
 	}
-	static const char *const keys[] = {
-	    "listen",          "advertised_host", "broker_port_base",
-	    "default_cluster", "max_frame_bytes", "metadata_refresh_ms",
-	    "log_level",       "clusters",        NULL};
+	static const char *const keys[] = {"listen",
+	                                   "advertised_host",
+	                                   "broker_port_base",
+	                                   "default_cluster",
+	                                   "max_frame_bytes",
+	                                   "metadata_refresh_ms",
+	                                   "request_timeout_ms",
+	                                   "log_level",
+	                                   "clusters",
+	                                   NULL};
 	if (only_keys(root, keys, "", err, errlen))
 		goto fail;
 	const char *listen = "127.0.0.1:9092", *adv = NULL, *def = "legacy", *level = "info";
-	long port_base = 0, max_frame = 100 << 20, refresh = 60000;
+	long port_base = 0, max_frame = 100 << 20, refresh = 60000, req_timeout = 60000;
 	if (get_str(root, "listen", &listen, err, errlen) ||
 	    get_str(root, "advertised_host", &adv, err, errlen) ||
 	    get_str(root, "default_cluster", &def, err, errlen) ||
 	    get_str(root, "log_level", &level, err, errlen) ||
 	    get_int(root, "broker_port_base", 0, 65000, &port_base, err, errlen) ||
 	    get_int(root, "max_frame_bytes", 1024, 1L << 30, &max_frame, err, errlen) ||
-	    get_int(root, "metadata_refresh_ms", 1000, 3600000, &refresh, err, errlen))
+	    get_int(root, "metadata_refresh_ms", 1000, 3600000, &refresh, err, errlen) ||
+	    get_int(root, "request_timeout_ms", 100, 3600000, &req_timeout, err, errlen))
 		goto fail;
 	if (split_hostport(listen, &c->listen_host, &c->listen_port)) {
 		fail(err, errlen, "listen", "must be host:port");
@@ -170,6 +177,7 @@ config *config_parse(const char *json, char *err, size_t errlen)
 	c->broker_port_base = (int)port_base;
 	c->max_frame_bytes = (int32_t)max_frame;
 	c->metadata_refresh_ms = (int)refresh;
+	c->request_timeout_ms = (int)req_timeout;
 	if (strcmp(def, "legacy") == 0) {
 		c->default_cluster = CLUSTER_LEGACY;
 	} else if (strcmp(def, "target") == 0) {

@@ -21,6 +21,7 @@ typedef struct config {
 	int default_cluster;     /* CLUSTER_LEGACY or CLUSTER_TARGET */
 	int32_t max_frame_bytes; /* largest frame accepted from either side */
 	int metadata_refresh_ms; /* how often turnout refreshes each cluster's brokers */
+	int request_timeout_ms;  /* an upstream silent this long with requests due is closed */
 	log_level log_level;
 	config_cluster clusters[CLUSTER_COUNT];
 } config;

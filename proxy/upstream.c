@@ -14,6 +14,15 @@
 #include "proxy/frameio.h"
 #include "proxy/log.h"
 
+/* The read timeout runs only while responses are due: an idle connection
+ * may stay quiet forever, a broker that owes an answer may not. */
+static void arm_timeout(upstream *u)
+{
+	int ms = u->vb->px->cfg->request_timeout_ms;
+	struct timeval rt = {ms / 1000, (ms % 1000) * 1000}, wt = {10, 0};
+	bufferevent_set_timeouts(u->bev, TAILQ_EMPTY(&u->waits) ? NULL : &rt, &wt);
+}
+
 static int answered_unasked(upstream *u, int32_t corr)
 {
 	for (unsigned i = 0; i < sizeof(u->no_reply) / sizeof(u->no_reply[0]); i++)
@@ -66,6 +75,8 @@ static void up_read(struct bufferevent *bev, void *arg)
 		TAILQ_REMOVE(&u->waits, w, link);
 		pending *p = w->req;
 		free(w);
+		if (TAILQ_EMPTY(&u->waits))
+			arm_timeout(u);
 		client_deliver(p, in, 4 + (size_t)size);
 		if (client_is_closed(owner))
 			return; /* closed while handling this response */
@@ -84,7 +95,7 @@ static void up_event(struct bufferevent *bev, short what, void *arg)
 	snprintf(why, sizeof(why), "upstream %s broker %d (%s:%d) %s",
 	         config_cluster_names[u->vb->cluster], u->vb->node_id, u->vb->host, u->vb->port,
 	         what & BEV_EVENT_EOF       ? "closed the connection"
-	         : what & BEV_EVENT_TIMEOUT ? "timed out"
+	         : what & BEV_EVENT_TIMEOUT ? "did not answer within request_timeout_ms"
 	         : u->connected             ? "connection failed"
 	                                    : "unreachable");
 	client_close(u->owner, why);
@@ -128,7 +139,10 @@ int upstream_send(upstream *u, struct evbuffer *src, size_t len, pending *req, i
 		if (!w)
 			return -1;
 		w->req = req;
+		int was_idle = TAILQ_EMPTY(&u->waits);
 		TAILQ_INSERT_TAIL(&u->waits, w, link);
+		if (was_idle)
+			arm_timeout(u);
 	}
 	return evbuffer_remove_buffer(src, bufferevent_get_output(u->bev), len) == (int)len ? 0
 	                                                                                    : -1;

@@ -241,3 +241,27 @@ def test_pipelined_requests_answer_in_order(clusters, turnout):
             size = struct.unpack(">i", recv_exact(s, 4))[0]
             seen.append(struct.unpack(">i", recv_exact(s, size)[:4])[0])
     assert seen == [1000 + i for i in range(50)]
+
+
+def test_silent_upstream_times_out(clusters, tmp_path):
+    """A broker that stops answering: the affected client is closed after
+    request_timeout_ms with a logged reason; turnout keeps serving others."""
+    from turnout_proc import Turnout
+    t = Turnout(clusters, tmp_path, extra={"request_timeout_ms": 500}).start()
+    try:
+        vb = {}
+        for vid, port in parse_kcat_metadata(kcat_metadata(t.bootstrap))[0].items():
+            vb[vid] = port
+        assert clusters.cmd("rtt legacy all 3000").startswith("OK")
+        start = time.time()
+        with socket.create_connection(("127.0.0.1", min(vb.values())), timeout=10) as s:
+            s.sendall(kafka_request(3, 1, 5, struct.pack(">i", 0)))
+            assert _closed_by_turnout(s)
+        assert time.time() - start < 2.5, "not closed promptly"
+        assert "did not answer within request_timeout_ms" in t.log_text()
+        assert clusters.cmd("rtt legacy all 0").startswith("OK")
+        # ApiVersions is turnout's own answer and still flows
+        cid, _ = kafka_roundtrip(t.addr, kafka_request(18, 0, 9))
+        assert cid == 9 and t.alive()
+    finally:
+        assert t.stop() == 0, t.log_text()[-3000:]

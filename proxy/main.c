@@ -1,73 +1,55 @@
 /*
- * turnout: a Kafka wire-protocol sidecar proxy. This file only reads the
- * command line and the configuration and runs the event loop; proxy.c owns
- * the life cycle.
+ * turnout: a Kafka wire-protocol sidecar proxy. This file only picks the
+ * subcommand; each one lives in its own file (see commands.h).
  */
-#include <event2/event.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "proxy/log.h"
-#include "proxy/proxy.h"
+#include "proxy/commands.h"
 
-#define TURNOUT_VERSION "0.1.0"
+typedef struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+} command;
+
+/* One line per subcommand; keep sorted by name except `run` first. */
+static const command commands[] = {
+    {"run", cmd_run, "run the proxy (turnout run --config FILE)"},
+};
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: turnout --config FILE\n"
-	           "       turnout --version | --help\n"
-	           "\n"
+	fprintf(f, "usage: turnout COMMAND [ARGS]   (turnout --config FILE is turnout run)\n"
+	           "       turnout --version | --help\n\n"
 	           "Kafka sidecar proxy: applications bootstrap to turnout's listener; turnout\n"
-	           "routes their traffic to the legacy or the target cluster.\n");
+	           "routes their traffic to the legacy or the target cluster.\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-16s %s\n", commands[i].name, commands[i].summary);
 }
 
 int main(int argc, char **argv)
 {
-	const char *path = NULL;
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			usage(stdout);
-			return 0;
-		}
-		if (strcmp(argv[i], "--version") == 0) {
-			printf("turnout %s\n", TURNOUT_VERSION);
-			return 0;
-		}
-		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
-			path = argv[++i];
-			continue;
-		}
-		fprintf(stderr, "turnout: unknown argument '%s'\n", argv[i]);
+	if (argc < 2) {
 		usage(stderr);
 		return 2;
 	}
-	if (!path) {
-		usage(stderr);
-		return 2;
+	const char *name = argv[1];
+	if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0 || strcmp(name, "help") == 0) {
+		usage(stdout);
+		return 0;
 	}
-	char err[512];
-	config *cfg = config_load(path, err, sizeof(err));
-	if (!cfg) {
-		fprintf(stderr, "turnout: config %s rejected: %s\n", path, err);
-		return 1;
+	if (strcmp(name, "--version") == 0 || strcmp(name, "version") == 0) {
+		printf("turnout %s\n", TURNOUT_VERSION);
+		return 0;
 	}
-	log_threshold = cfg->log_level;
-	struct event_base *base = event_base_new();
-	if (!base) {
-		log_error("event=init_failed reason=\"no event base\"");
-		config_free(cfg);
-		return 1;
-	}
-	proxy px;
-	int rc = 1;
-	if (proxy_init(&px, base, cfg) == 0) {
-		log_info("event=starting version=%s config=%s", TURNOUT_VERSION, path);
-		event_base_dispatch(base);
-		rc = 0;
-	}
-	proxy_shutdown(&px);
-	event_base_free(base);
-	config_free(cfg);
-	log_info("event=stopped");
-	return rc;
+	/* `turnout --config FILE`: the proxy, as before subcommands existed. */
+	if (name[0] == '-')
+		return cmd_run(argc, argv);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(name, commands[i].name) == 0)
+			return commands[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "turnout: unknown command '%s'\n", name);
+	usage(stderr);
+	return 2;
 }

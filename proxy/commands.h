@@ -1,0 +1,14 @@
+/*
+ * turnout's subcommands. main.c dispatches on the first argument; each
+ * subcommand lives in its own file and parses the rest of argv itself.
+ * A subcommand returns the process exit status: 0 ok, 1 failure, 2 usage.
+ */
+#ifndef TURNOUT_COMMANDS_H
+#define TURNOUT_COMMANDS_H
+
+#define TURNOUT_VERSION "0.1.0"
+
+/* `turnout run --config FILE` (also `turnout --config FILE`): the proxy. */
+int cmd_run(int argc, char **argv);
+
+#endif

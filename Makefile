@@ -33,7 +33,7 @@ GEN_SRC   := $(GEN)/wire_msgs.c
 FILL_SRC  := $(GEN)/wire_msgs_fill.c tests/unit/fill_support.c
 UNIT_SRC  := $(sort $(wildcard tests/unit/*.c))
 CLUSTER_SRC := $(sort $(wildcard tests/cluster/*.c))
-PROXY_SRC := $(sort $(wildcard proxy/*.c))
+PROXY_SRC := $(sort $(wildcard proxy/*.c) $(wildcard routing/*.c))
 PROXY_LIBS := -levent -lcjson -lcrypto
 
 obj = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(2))
@@ -120,7 +120,8 @@ FUZZ_LIB_OBJS := $(call obj,fuzzobj,$(WIRE_SRC) $(GEN_SRC))
 FUZZ_TARGETS  := $(addprefix $(BUILD)/fuzz/fuzz_,$(SCHEMA_STEMS)) $(BUILD)/fuzz/fuzz_frame \
 	$(BUILD)/fuzz/fuzz_config
 
-$(BUILD)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(call obj,fuzzobj,proxy/config.c proxy/log.c)
+$(BUILD)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(call obj,fuzzobj,proxy/config.c proxy/log.c \
+		routing/cfgjson.c routing/routes.c)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer $^ -o $@ -lcjson
 

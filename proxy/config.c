@@ -11,8 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const config_cluster_names[CLUSTER_COUNT] = {"legacy", "target"};
-
 static int fail(char *err, size_t errlen, const char *field, const char *what)
 {
 	snprintf(err, errlen, "%s: %s", field, what);
@@ -155,15 +153,19 @@ config *config_parse(const char *json, char *err, size_t errlen)
 	                                   "request_timeout_ms",
 	                                   "log_level",
 	                                   "clusters",
+	                                   "service",
+	                                   "routes",
 	                                   NULL};
 	if (only_keys(root, keys, "", err, errlen))
 		goto fail;
-	const char *listen = "127.0.0.1:9092", *adv = NULL, *def = "legacy", *level = "info";
+	const char *listen = "127.0.0.1:9092", *adv = NULL, *def = "legacy", *level = "info",
+	           *service = NULL;
 	long port_base = 0, max_frame = 100 << 20, refresh = 60000, req_timeout = 60000;
 	if (get_str(root, "listen", &listen, err, errlen) ||
 	    get_str(root, "advertised_host", &adv, err, errlen) ||
 	    get_str(root, "default_cluster", &def, err, errlen) ||
 	    get_str(root, "log_level", &level, err, errlen) ||
+	    get_str(root, "service", &service, err, errlen) ||
 	    get_int(root, "broker_port_base", 0, 65000, &port_base, err, errlen) ||
 	    get_int(root, "max_frame_bytes", 1024, 1L << 30, &max_frame, err, errlen) ||
 	    get_int(root, "metadata_refresh_ms", 1000, 3600000, &refresh, err, errlen) ||
@@ -191,6 +193,13 @@ config *config_parse(const char *json, char *err, size_t errlen)
 		goto fail;
 	}
 	if (!c->advertised_host || parse_clusters(root, c, err, errlen))
+		goto fail;
+	if (service && !(c->service = strdup(service))) {
+		fail(err, errlen, "service", "out of memory");
+		goto fail;
+	}
+	if (routes_parse(cJSON_GetObjectItemCaseSensitive(root, "routes"), c->service,
+	                 c->default_cluster, &c->routes, err, errlen))
 		goto fail;
 	cJSON_Delete(root);
 	return c;
@@ -253,5 +262,7 @@ void config_free(config *c)
 	free(c->advertised_host);
 	for (int i = 0; i < CLUSTER_COUNT; i++)
 		free(c->clusters[i].bootstrap);
+	free(c->service);
+	routes_free(&c->routes);
 	free(c);
 }

@@ -6,8 +6,7 @@
 #include <stdint.h>
 
 #include "proxy/log.h"
-
-enum { CLUSTER_LEGACY = 0, CLUSTER_TARGET = 1, CLUSTER_COUNT = 2 };
+#include "routing/routes.h"
 
 typedef struct config_cluster {
 	char *bootstrap; /* "host:port,host:port" */
@@ -24,9 +23,9 @@ typedef struct config {
 	int request_timeout_ms;  /* an upstream silent this long with requests due is closed */
 	log_level log_level;
 	config_cluster clusters[CLUSTER_COUNT];
+	char *service; /* this sidecar's service name (producer routes); may be NULL */
+	routes routes; /* which cluster each group, producer and topic uses */
 } config;
-
-extern const char *const config_cluster_names[CLUSTER_COUNT];
 
 /* Parses JSON text. On error returns NULL and writes "field: what is wrong". */
 config *config_parse(const char *json, char *err, size_t errlen);

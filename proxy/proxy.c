@@ -107,6 +107,9 @@ void proxy_shutdown(proxy *px)
 		if (px->clusters[c].refresh)
 			event_free(px->clusters[c].refresh);
 	}
+	groups_free(&px->groups);
+	view_free(px);
+	free(px->presented_cluster_id);
 	event_free(px->janitor);
 	event_free(px->sigterm);
 	event_free(px->sigint);

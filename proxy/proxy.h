@@ -12,6 +12,8 @@
 
 #include "proxy/apiversions.h"
 #include "proxy/config.h"
+#include "proxy/groups.h"
+#include "proxy/view.h"
 
 typedef struct client client;
 typedef struct proxy proxy;
@@ -63,7 +65,11 @@ struct proxy {
 	struct event *janitor;       /* empties justfree */
 	struct event *sigterm, *sigint;
 	int next_client_id;
-	void (*on_ready)(proxy *px); /* called once when listening */
+	groups groups;                      /* consumer groups seen, where each is served */
+	topic_ids topic_ids[CLUSTER_COUNT]; /* topic id -> name, per cluster */
+	unsigned route_gen;                 /* bumped whenever a topic changes cluster */
+	char *presented_cluster_id;         /* the one cluster id clients see */
+	void (*on_ready)(proxy *px);        /* called once when listening */
 };
 
 int proxy_init(proxy *px, struct event_base *base, config *cfg);

@@ -77,7 +77,7 @@ static void up_read(struct bufferevent *bev, void *arg)
 		free(w);
 		if (TAILQ_EMPTY(&u->waits))
 			arm_timeout(u);
-		client_deliver(p, in, 4 + (size_t)size);
+		client_deliver(p, u->vb->cluster, in, 4 + (size_t)size);
 		if (client_is_closed(owner))
 			return; /* closed while handling this response */
 	}

@@ -94,8 +94,7 @@ static int parse_topic_map(const cJSON *obj, const char *where, route_name **out
 	return 0;
 }
 
-static int parse_group(const cJSON *it, const char *field, route_group *g, char *err,
-                       size_t errlen)
+static int parse_group(const cJSON *it, const char *field, route_group *g, char *err, size_t errlen)
 {
 	g->name = strdup(it->string);
 	if (!g->name)
@@ -126,7 +125,8 @@ static int parse_group(const cJSON *it, const char *field, route_group *g, char 
 	const cJSON *t;
 	cJSON_ArrayForEach(t, topics)
 	{
-		if (!cJSON_IsString(t) || !routes_valid_topic(t->valuestring, strlen(t->valuestring)))
+		if (!cJSON_IsString(t) ||
+		    !routes_valid_topic(t->valuestring, strlen(t->valuestring)))
 			return cfg_fail(err, errlen, sub, "every entry must be a valid topic name");
 		g->topics[g->ntopics] = strdup(t->valuestring);
 		if (!g->topics[g->ntopics])
@@ -167,8 +167,8 @@ static int parse_groups(const cJSON *obj, routes *r, char *err, size_t errlen)
 }
 
 /* {"cluster", "topics"} for producers, at where; cluster stays if absent. */
-static int parse_producer_block(const cJSON *obj, const char *where, int allow_services,
-                                routes *r, char *err, size_t errlen)
+static int parse_producer_block(const cJSON *obj, const char *where, int allow_services, routes *r,
+                                char *err, size_t errlen)
 {
 	if (!cJSON_IsObject(obj))
 		return cfg_fail(err, errlen, where, "must be an object");
@@ -232,8 +232,8 @@ static int parse_producers(const cJSON *obj, const char *service, routes *r, cha
 	return 0;
 }
 
-int routes_parse(const cJSON *obj, const char *service, int default_cluster, routes *out,
-                 char *err, size_t errlen)
+int routes_parse(const cJSON *obj, const char *service, int default_cluster, routes *out, char *err,
+                 size_t errlen)
 {
 	memset(out, 0, sizeof(*out));
 	out->default_cluster = default_cluster;
@@ -298,13 +298,13 @@ int routes_producer(const routes *r, const char *topic, size_t len)
 	return e ? e->cluster : r->producers;
 }
 
-int routes_topic(const routes *r, const char *topic, size_t len, const char *const *groups_of,
+int routes_topic(const routes *r, const char *topic, size_t len, const int *group_clusters,
                  size_t ngroups, int produced, route_reason *why, int *conflict)
 {
 	*conflict = 0;
 	int by_group = -1;
 	for (size_t i = 0; i < ngroups; i++) {
-		int c = routes_group(r, groups_of[i], strlen(groups_of[i]));
+		int c = group_clusters[i];
 		if (by_group >= 0 && c != by_group)
 			*conflict = 1;
 		if (by_group < 0)

@@ -47,8 +47,8 @@ typedef struct routes {
 
 /* obj is the `routes` object or NULL; service may be NULL. 0 on success;
  * on error out is freed and err says which field is wrong. */
-int routes_parse(const cJSON *obj, const char *service, int default_cluster, routes *out,
-                 char *err, size_t errlen);
+int routes_parse(const cJSON *obj, const char *service, int default_cluster, routes *out, char *err,
+                 size_t errlen);
 void routes_free(routes *r);
 
 /* A Kafka topic name (1-249 of [a-zA-Z0-9._-], not "." or ".."). */
@@ -70,14 +70,14 @@ typedef enum {
 
 /*
  * The one cluster a topic is served from in this service's metadata view.
- * groups_of lists the groups known to consume the topic (config and run
- * time); produced says the service is known to produce to it. Priority:
+ * group_clusters holds where each group known to consume the topic
+ * (config and run time) is served; produced says the service is known to produce to it. Priority:
  * read override, consuming groups, producer route, default. *conflict is
  * set when the inputs disagree (two consuming groups on different clusters,
  * or consumers and the topic's producers apart): a
  * single metadata view cannot serve that, `turnout check` reports it.
  */
-int routes_topic(const routes *r, const char *topic, size_t len, const char *const *groups_of,
+int routes_topic(const routes *r, const char *topic, size_t len, const int *group_clusters,
                  size_t ngroups, int produced, route_reason *why, int *conflict);
 
 #endif

@@ -66,16 +66,15 @@ static void routes_topic_view(void)
 	int conflict;
 	CHECKF(parse(full, NULL, CLUSTER_LEGACY, &r, err, sizeof(err)) == 0, "%s", err);
 	/* read override wins over everything */
-	const char *g_reports[] = {"reports"};
-	CHECK(routes_topic(&r, "audit-log", 9, g_reports, 1, 0, &why, &conflict) ==
-	      CLUSTER_TARGET);
+	const int g_reports[] = {CLUSTER_LEGACY};
+	CHECK(routes_topic(&r, "audit-log", 9, g_reports, 1, 0, &why, &conflict) == CLUSTER_TARGET);
 	CHECK(why == ROUTE_BY_OVERRIDE);
 	/* a consuming group decides */
-	const char *g_billing[] = {"billing"};
+	const int g_billing[] = {CLUSTER_TARGET};
 	CHECK(routes_topic(&r, "invoices", 8, g_billing, 1, 0, &why, &conflict) == CLUSTER_TARGET);
 	CHECK(why == ROUTE_BY_GROUP && !conflict);
 	/* two consuming groups on different clusters: conflict */
-	const char *g_both[] = {"billing", "reports"};
+	const int g_both[] = {CLUSTER_TARGET, CLUSTER_LEGACY};
 	routes_topic(&r, "invoices", 8, g_both, 2, 0, &why, &conflict);
 	CHECK(conflict);
 	/* a topic produced to legacy and consumed on target: conflict */

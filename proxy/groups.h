@@ -18,9 +18,9 @@ typedef struct group_rt {
 	char *id;
 	char **topics; /* topics the group is known to consume, sorted */
 	size_t ntopics, cap;
-	int cluster;      /* where the group is served now */
-	cutover flip;     /* state of a move between clusters */
-	void *flip_io;    /* cutover I/O of the flip under way (flip.c) */
+	int cluster;   /* where the group is served now */
+	cutover flip;  /* state of a move between clusters */
+	void *flip_io; /* cutover I/O of the flip under way (flip.c) */
 } group_rt;
 
 typedef struct groups {

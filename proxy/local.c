@@ -11,7 +11,8 @@
 #include "wire/msg.h"
 #include "wire_msgs.h"
 
-#define ALLOC(a, type, n) ((type *)wire_arena_alloc((a), sizeof(type) * (size_t)((n) > 0 ? (n) : 1)))
+#define ALLOC(a, type, n)                                                                          \
+	((type *)wire_arena_alloc((a), sizeof(type) * (size_t)((n) > 0 ? (n) : 1)))
 
 static int offset_fetch(int16_t v, const wire_offset_fetch_req *rq, int16_t e, wire_arena *a,
                         wire_offset_fetch_resp *rs)
@@ -84,11 +85,13 @@ static int produce(const wire_produce_req *rq, int16_t e, wire_arena *a, wire_pr
 		st->name = qt->name;
 		int32_t np = qt->partition_data.n < 0 ? 0 : qt->partition_data.n;
 		st->partition_responses.n = np;
-		st->partition_responses.v = ALLOC(a, wire_produce_resp_partition_produce_response, np);
+		st->partition_responses.v =
+		    ALLOC(a, wire_produce_resp_partition_produce_response, np);
 		if (!st->partition_responses.v)
 			return -1;
 		for (int32_t p = 0; p < np; p++) {
-			wire_produce_resp_partition_produce_response *pr = &st->partition_responses.v[p];
+			wire_produce_resp_partition_produce_response *pr =
+			    &st->partition_responses.v[p];
 			wire_produce_resp_partition_produce_response_init(pr);
 			pr->index = qt->partition_data.v[p].index;
 			pr->error_code = e;
@@ -134,8 +137,38 @@ static int fetch(const wire_fetch_req *rq, int16_t e, wire_arena *a, wire_fetch_
 	return 0;
 }
 
-int local_error(const wire_req_header *h, const void *req, int16_t error, wire_arena *a,
-                wire_wr *w)
+static int list_offsets(const wire_list_offsets_req *rq, int16_t e, wire_arena *a,
+                        wire_list_offsets_resp *rs)
+{
+	int32_t nt = rq->topics.n < 0 ? 0 : rq->topics.n;
+	rs->topics.n = nt;
+	rs->topics.v = ALLOC(a, wire_list_offsets_resp_topic_response, nt);
+	if (!rs->topics.v)
+		return -1;
+	for (int32_t t = 0; t < nt; t++) {
+		const wire_list_offsets_req_topic *qt = &rq->topics.v[t];
+		wire_list_offsets_resp_topic_response *st = &rs->topics.v[t];
+		wire_list_offsets_resp_topic_response_init(st);
+		st->name = qt->name;
+		int32_t np = qt->partitions.n < 0 ? 0 : qt->partitions.n;
+		st->partitions.n = np;
+		st->partitions.v = ALLOC(a, wire_list_offsets_resp_partition_response, np);
+		if (!st->partitions.v)
+			return -1;
+		for (int32_t p = 0; p < np; p++) {
+			wire_list_offsets_resp_partition_response *pr = &st->partitions.v[p];
+			wire_list_offsets_resp_partition_response_init(pr);
+			pr->partition_index = qt->partitions.v[p].partition_index;
+			pr->error_code = e;
+			pr->timestamp = -1;
+			pr->offset = -1;
+			pr->leader_epoch = -1;
+		}
+	}
+	return 0;
+}
+
+int local_error(const wire_req_header *h, const void *req, int16_t error, wire_arena *a, wire_wr *w)
 {
 	const wire_msg_type *t = wire_msg_find(h->api_key, WIRE_RESPONSE);
 	if (!t)
@@ -149,6 +182,7 @@ int local_error(const wire_req_header *h, const void *req, int16_t error, wire_a
 		wire_describe_groups_resp dg;
 		wire_produce_resp pr;
 		wire_fetch_resp fe;
+		wire_list_offsets_resp lo;
 	} m;
 	t->init(&m);
 	int16_t v = h->api_version;
@@ -181,6 +215,9 @@ int local_error(const wire_req_header *h, const void *req, int16_t error, wire_a
 	case WIRE_API_FETCH:
 		rc = fetch(req, error, a, &m.fe);
 		break;
+	case WIRE_API_LIST_OFFSETS:
+		rc = list_offsets(req, error, a, &m.lo);
+		break;
 	default:
 		return -1;
 	}
@@ -200,8 +237,8 @@ int local_fetch_session_reset(const wire_req_header *h, wire_wr *w)
 	m.session_id = 0;
 	m.responses.n = 0;
 	wire_resp_header rh = {.correlation_id = h->correlation_id,
-	                       .version = (int8_t)wire_resp_header_version(h->api_key,
-	                                                                   h->api_version)};
+	                       .version =
+	                           (int8_t)wire_resp_header_version(h->api_key, h->api_version)};
 	if (wire_wr_int32(w, 0) || wire_resp_header_encode(w, &rh) ||
 	    wire_fetch_resp_encode(w, h->api_version, &m))
 		return -1;

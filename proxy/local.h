@@ -19,7 +19,7 @@ enum {
 
 /* req is the decoded request of h's api; writes the whole response frame
  * (size prefix included) to w. Supports JoinGroup, SyncGroup, Heartbeat,
- * LeaveGroup, OffsetFetch, DescribeGroups, Produce and Fetch. */
+ * LeaveGroup, OffsetFetch, DescribeGroups, Produce, Fetch and ListOffsets. */
 int local_error(const wire_req_header *h, const void *req, int16_t error, wire_arena *a,
                 wire_wr *w);
 

@@ -107,7 +107,8 @@ static int merge_metadata(proxy *px, pending *p, part_msg *parts, wire_arena *a,
 	if (!px->presented_cluster_id && p->version >= 2) {
 		for (int i = 0; i < p->nparts; i++) {
 			const wire_str id = parts[i].md.cluster_id;
-			if (id.len > 0 && (p->part_cluster[i] == CLUSTER_LEGACY || i == p->nparts - 1) &&
+			if (id.len > 0 &&
+			    (p->part_cluster[i] == CLUSTER_LEGACY || i == p->nparts - 1) &&
 			    !px->presented_cluster_id)
 				px->presented_cluster_id = strndup(id.p, (size_t)id.len);
 		}

@@ -36,6 +36,7 @@ typedef struct decoded {
 		wire_produce_req pr;
 		wire_fetch_req fe;
 		wire_init_producer_id_req ip;
+		wire_list_offsets_req lo;
 	} m;
 } decoded;
 
@@ -134,8 +135,9 @@ static int metadata(client *c, const wire_req_header *h, pending *p, const decod
 	}
 	for (int32_t i = 0; i < rq->topics.n; i++) {
 		const wire_metadata_req_topic *t = &rq->topics.v[i];
-		int held, k = t->name.len > 0 ? view_topic(px, t->name.p, (size_t)t->name.len, &held)
-		                              : home; /* by id only: ids are per cluster */
+		int held, k = t->name.len > 0
+		                  ? view_topic(px, t->name.p, (size_t)t->name.len, &held)
+		                  : home; /* by id only: ids are per cluster */
 		want[k] = 1;
 		side[k][nside[k]++] = *t;
 	}
@@ -167,7 +169,8 @@ static int find_coordinator(client *c, const wire_req_header *h, pending *p, con
 	int txn = h->api_version >= 1 && rq->key_type == 1;
 	if (h->api_version < 4) {
 		int k = txn ? px->cfg->routes.producers
-		            : groups_cluster(px, rq->key.p, (size_t)(rq->key.len > 0 ? rq->key.len : 0));
+		            : groups_cluster(px, rq->key.p,
+		                             (size_t)(rq->key.len > 0 ? rq->key.len : 0));
 		return send_copy(c, k, d, p);
 	}
 	int32_t n = rq->coordinator_keys.n < 0 ? 0 : rq->coordinator_keys.n, nside[2] = {0};
@@ -182,7 +185,10 @@ static int find_coordinator(client *c, const wire_req_header *h, pending *p, con
 		side[k][nside[k]++] = key;
 	}
 	if (!nside[0] || !nside[1])
-		return send_copy(c, nside[1] ? 1 : nside[0] ? 0 : px->cfg->routes.default_cluster,
+		return send_copy(c,
+		                 nside[1]   ? 1
+		                 : nside[0] ? 0
+		                            : px->cfg->routes.default_cluster,
 		                 d, p);
 	p->kind = PENDING_MERGE;
 	p->nparts = p->parts_due = 2;
@@ -239,8 +245,8 @@ static void learn_topics(group_rt *g, const wire_req_header *h, const decoded *d
 		int16_t v;
 		char err[200];
 		const wire_bytes md = rq->protocols.v[0].metadata;
-		if (md.len <= 0 || wire_subscription_parse(md.p, (size_t)md.len, a, &s, &v, err,
-		                                           sizeof(err))) {
+		if (md.len <= 0 ||
+		    wire_subscription_parse(md.p, (size_t)md.len, a, &s, &v, err, sizeof(err))) {
 			log_warn("group=%s event=subscription_unreadable reason=\"%s\"", g->id,
 			         md.len <= 0 ? "empty" : err);
 			return;
@@ -302,13 +308,27 @@ static int topics_here(client *c, const wire_req_header *h, const decoded *d, co
 		}
 		return 1;
 	}
+	if (h->api_key == WIRE_API_LIST_OFFSETS) {
+		/* an offset from the other cluster would be a wrong position */
+		for (int32_t i = 0; i < d->m.lo.topics.n; i++) {
+			wire_str t = d->m.lo.topics.v[i].name;
+			if (t.len > 0 &&
+			    (view_topic(px, t.p, (size_t)t.len, &held) != home || held)) {
+				*bad = "topic is read from the other cluster";
+				return 0;
+			}
+		}
+		return 1;
+	}
 	for (int32_t i = 0; i < d->m.fe.topics.n; i++) {
 		const wire_fetch_req_topic *ft = &d->m.fe.topics.v[i];
-		wire_str t = h->api_version >= 13 ? view_topic_name(px, home, &ft->topic_id) : ft->topic;
+		wire_str t =
+		    h->api_version >= 13 ? view_topic_name(px, home, &ft->topic_id) : ft->topic;
 		if (t.len <= 0)
 			continue; /* an id turnout has not seen: the broker judges it */
 		if (view_topic(px, t.p, (size_t)t.len, &held) != home || held) {
-			*bad = held ? "topic is held by a group flip" : "topic is read from the other cluster";
+			*bad = held ? "topic is held by a group flip"
+			            : "topic is read from the other cluster";
 			return 0;
 		}
 	}
@@ -337,8 +357,8 @@ static int produce_or_fetch(client *c, const wire_req_header *h, pending *p, str
 		c->fetch_gen = px->route_gen;
 	if (topics_here(c, h, d, &bad))
 		return client_forward(c, client_cluster(c), in, d->len, p, h->correlation_id);
-	log_info("client=%d event=not_leader api=%s reason=\"%s\"", c->id, wire_api_name(h->api_key),
-	         bad);
+	log_info("client=%d event=not_leader api=%s reason=\"%s\"", c->id,
+	         wire_api_name(h->api_key), bad);
 	int rc = 0;
 	if (p)
 		rc = answer_error(c, h, d, p, KERR_NOT_LEADER_OR_FOLLOWER, a);
@@ -372,6 +392,7 @@ int route_request(client *c, const wire_req_header *h, pending *p, struct evbuff
 		break;
 	case WIRE_API_PRODUCE:
 	case WIRE_API_FETCH:
+	case WIRE_API_LIST_OFFSETS:
 		/* decoding costs a copy of the frame: only while routes are mixed */
 		decide = view_uniform(px) != home;
 		break;
@@ -402,13 +423,14 @@ int route_request(client *c, const wire_req_header *h, pending *p, struct evbuff
 		break;
 	case WIRE_API_PRODUCE:
 	case WIRE_API_FETCH:
+	case WIRE_API_LIST_OFFSETS:
 		rc = produce_or_fetch(c, h, p, in, &d, &a);
 		break;
 	case WIRE_API_INIT_PRODUCER_ID:
 		/* idempotent producers get their id where they produce */
-		rc = client_forward(c,
-		                    d.m.ip.transactional_id.len < 0 ? px->cfg->routes.producers : home,
-		                    in, len, p, h->correlation_id);
+		rc = client_forward(
+		    c, d.m.ip.transactional_id.len < 0 ? px->cfg->routes.producers : home, in, len,
+		    p, h->correlation_id);
 		break;
 	default:
 		rc = group_request(c, h, p, in, &d, &a);

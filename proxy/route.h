@@ -10,8 +10,8 @@
  *                     gets NOT_COORDINATOR (commits and leaves are forwarded
  *                     where they were sent: errors are never injected on
  *                     commits, reference §7.3)
- *   Produce, Fetch    to the broker the client chose (leaders turnout
- *                     advertised); when routes are mixed, a topic served by
+ *   Produce, Fetch,   to the broker the client chose (leaders turnout
+ *   ListOffsets       advertised); when routes are mixed, a topic served by
  *                     the other cluster gets NOT_LEADER_OR_FOLLOWER so the
  *                     client refreshes its metadata
  *   InitProducerId    idempotent producers: the producers' cluster

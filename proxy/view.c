@@ -22,7 +22,8 @@ int view_topic(proxy *px, const char *topic, size_t len, int *held)
 	for (size_t i = 0; i < r->ngroups && n < VIEW_GROUPS_MAX; i++) {
 		const route_group *rg = &r->groups[i];
 		for (size_t j = 0; j < rg->ntopics; j++)
-			if (strlen(rg->topics[j]) == len && memcmp(rg->topics[j], topic, len) == 0) {
+			if (strlen(rg->topics[j]) == len &&
+			    memcmp(rg->topics[j], topic, len) == 0) {
 				group_rt *g = groups_get(px, rg->name, strlen(rg->name), 0);
 				clusters[n++] = g ? g->cluster : rg->cluster;
 				*held |= g && cutover_holds_fetches(&g->flip);

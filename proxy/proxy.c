@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "proxy/log.h"
+#include "proxy/reload.h"
 
 static void janitor(evutil_socket_t fd, short what, void *arg)
 {
@@ -107,6 +108,7 @@ void proxy_shutdown(proxy *px)
 		if (px->clusters[c].refresh)
 			event_free(px->clusters[c].refresh);
 	}
+	reload_stop(px);
 	groups_free(&px->groups);
 	view_free(px);
 	free(px->presented_cluster_id);

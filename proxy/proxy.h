@@ -9,6 +9,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <sys/queue.h>
+#include <sys/stat.h>
 
 #include "proxy/apiversions.h"
 #include "proxy/config.h"
@@ -69,7 +70,12 @@ struct proxy {
 	topic_ids topic_ids[CLUSTER_COUNT]; /* topic id -> name, per cluster */
 	unsigned route_gen;                 /* bumped whenever a topic changes cluster */
 	char *presented_cluster_id;         /* the one cluster id clients see */
-	void (*on_ready)(proxy *px);        /* called once when listening */
+	char *config_path;                  /* the file reloads read */
+	struct stat config_stat;            /* its identity when last read */
+	struct event *sighup, *config_poll; /* reload triggers */
+	unsigned reloads_ok, reloads_failed;
+	char reload_error[512];      /* why the last reload was rejected; empty if it was not */
+	void (*on_ready)(proxy *px); /* called once when listening */
 };
 
 int proxy_init(proxy *px, struct event_base *base, config *cfg);

@@ -67,11 +67,12 @@ int reload_now(proxy *px, const char *trigger)
 			group_rt *g = px->groups.v[i];
 			int want = routes_group(&cfg->routes, g->id, strlen(g->id));
 			if (want != g->cluster) {
-				snprintf(err, sizeof(err),
-				         "group %s would move from %s to %s: live flips with offset "
-				         "translation are not available in this build",
-				         g->id, config_cluster_names[g->cluster],
-				         config_cluster_names[want]);
+				snprintf(
+				    err, sizeof(err),
+				    "group %s would move from %s to %s: live flips with offset "
+				    "translation are not available in this build",
+				    g->id, config_cluster_names[g->cluster],
+				    config_cluster_names[want]);
 				why = err;
 				break;
 			}

@@ -78,8 +78,7 @@ int cutover_fail(cutover *c, const char *reason, int64_t now_ms)
 {
 	if (c->state == CUTOVER_SERVING)
 		return -1;
-	snprintf(c->reason, sizeof(c->reason), "%s (in %s)", reason,
-	         cutover_state_name(c->state));
+	snprintf(c->reason, sizeof(c->reason), "%s (in %s)", reason, cutover_state_name(c->state));
 	c->state = CUTOVER_SERVING;
 	c->state_ms = now_ms;
 	c->to = c->cluster;

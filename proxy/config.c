@@ -11,32 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int fail(char *err, size_t errlen, const char *field, const char *what)
-{
-	snprintf(err, errlen, "%s: %s", field, what);
-	return -1;
-}
-
-/* Rejects keys not in allowed (NULL-terminated). */
-static int only_keys(const cJSON *obj, const char *const *allowed, const char *where, char *err,
-                     size_t errlen)
-{
-	const cJSON *it;
-	cJSON_ArrayForEach(it, obj)
-	{
-		int ok = 0;
-		for (const char *const *k = allowed; *k; k++)
-			ok |= strcmp(it->string, *k) == 0;
-		if (!ok) {
-			char field[256];
-			snprintf(field, sizeof(field), "%s%s%s", where, *where ? "." : "",
-			         it->string);
-			return fail(err, errlen, field, "unknown key");
-		}
-	}
-	return 0;
-}
-
 static int split_hostport(const char *s, char **host, int *port)
 {
 	const char *colon = strrchr(s, ':');
@@ -58,15 +32,15 @@ static int get_int(const cJSON *root, const char *key, long lo, long hi, long *o
 	if (!v)
 		return 0;
 	if (!cJSON_IsNumber(v))
-		return fail(err, errlen, key, "must be an integer");
+		return cfg_fail(err, errlen, key, "must be an integer");
 	/* range first: converting an out-of-range double to long is undefined */
 	if (!(v->valuedouble >= (double)lo && v->valuedouble <= (double)hi)) {
 		char what[96];
 		snprintf(what, sizeof(what), "must be between %ld and %ld", lo, hi);
-		return fail(err, errlen, key, what);
+		return cfg_fail(err, errlen, key, what);
 	}
 	if (v->valuedouble != (double)(long)v->valuedouble)
-		return fail(err, errlen, key, "must be an integer");
+		return cfg_fail(err, errlen, key, "must be an integer");
 	*out = (long)v->valuedouble;
 	return 0;
 }
@@ -77,7 +51,7 @@ static int get_str(const cJSON *root, const char *key, const char **out, char *e
 	if (!v)
 		return 0;
 	if (!cJSON_IsString(v) || !v->valuestring[0])
-		return fail(err, errlen, key, "must be a non-empty string");
+		return cfg_fail(err, errlen, key, "must be a non-empty string");
 	*out = v->valuestring;
 	return 0;
 }
@@ -86,27 +60,28 @@ static int parse_clusters(const cJSON *root, config *c, char *err, size_t errlen
 {
 	const cJSON *cl = cJSON_GetObjectItemCaseSensitive(root, "clusters");
 	if (!cJSON_IsObject(cl))
-		return fail(err, errlen, "clusters", "required object with legacy and target");
+		return cfg_fail(err, errlen, "clusters", "required object with legacy and target");
 	static const char *const names[] = {"legacy", "target", NULL};
-	if (only_keys(cl, names, "clusters", err, errlen))
+	if (cfg_only_keys(cl, names, "clusters", err, errlen))
 		return -1;
 	for (int i = 0; i < CLUSTER_COUNT; i++) {
 		char field[64];
 		snprintf(field, sizeof(field), "clusters.%s", config_cluster_names[i]);
 		const cJSON *o = cJSON_GetObjectItemCaseSensitive(cl, config_cluster_names[i]);
 		if (!cJSON_IsObject(o))
-			return fail(err, errlen, field, "required object");
+			return cfg_fail(err, errlen, field, "required object");
 		static const char *const keys[] = {"bootstrap", NULL};
-		if (only_keys(o, keys, field, err, errlen))
+		if (cfg_only_keys(o, keys, field, err, errlen))
 			return -1;
 		const cJSON *b = cJSON_GetObjectItemCaseSensitive(o, "bootstrap");
 		strncat(field, ".bootstrap", sizeof(field) - strlen(field) - 1);
 		if (!cJSON_IsString(b) || !b->valuestring[0])
-			return fail(err, errlen, field, "required \"host:port[,host:port...]\"");
+			return cfg_fail(err, errlen, field,
+			                "required \"host:port[,host:port...]\"");
 		/* every entry must be host:port */
 		char *copy = strdup(b->valuestring), *save = NULL;
 		if (!copy)
-			return fail(err, errlen, field, "out of memory");
+			return cfg_fail(err, errlen, field, "out of memory");
 		int bad = 0;
 		for (char *tok = strtok_r(copy, ",", &save); tok;
 		     tok = strtok_r(NULL, ",", &save)) {
@@ -121,10 +96,10 @@ static int parse_clusters(const cJSON *root, config *c, char *err, size_t errlen
 		}
 		free(copy);
 		if (bad)
-			return fail(err, errlen, field, "every entry must be host:port");
+			return cfg_fail(err, errlen, field, "every entry must be host:port");
 		c->clusters[i].bootstrap = strdup(b->valuestring);
 		if (!c->clusters[i].bootstrap)
-			return fail(err, errlen, field, "out of memory");
+			return cfg_fail(err, errlen, field, "out of memory");
 	}
 	return 0;
 }
@@ -141,7 +116,7 @@ config *config_parse(const char *json, char *err, size_t errlen)
 		goto fail;
 	}
 	if (!cJSON_IsObject(root)) {
-		fail(err, errlen, "(top level)", "must be an object");
+		cfg_fail(err, errlen, "(top level)", "must be an object");
 		goto fail;
 	}
 	static const char *const keys[] = {"listen",
@@ -156,7 +131,7 @@ config *config_parse(const char *json, char *err, size_t errlen)
 	                                   "service",
 	                                   "routes",
 	                                   NULL};
-	if (only_keys(root, keys, "", err, errlen))
+	if (cfg_only_keys(root, keys, "", err, errlen))
 		goto fail;
 	const char *listen = "127.0.0.1:9092", *adv = NULL, *def = "legacy", *level = "info",
 	           *service = NULL;
@@ -172,7 +147,7 @@ config *config_parse(const char *json, char *err, size_t errlen)
 	    get_int(root, "request_timeout_ms", 100, 3600000, &req_timeout, err, errlen))
 		goto fail;
 	if (split_hostport(listen, &c->listen_host, &c->listen_port)) {
-		fail(err, errlen, "listen", "must be host:port");
+		cfg_fail(err, errlen, "listen", "must be host:port");
 		goto fail;
 	}
 	c->advertised_host = strdup(adv ? adv : c->listen_host);
@@ -185,17 +160,17 @@ config *config_parse(const char *json, char *err, size_t errlen)
 	} else if (strcmp(def, "target") == 0) {
 		c->default_cluster = CLUSTER_TARGET;
 	} else {
-		fail(err, errlen, "default_cluster", "must be \"legacy\" or \"target\"");
+		cfg_fail(err, errlen, "default_cluster", "must be \"legacy\" or \"target\"");
 		goto fail;
 	}
 	if (log_parse_level(level, &c->log_level)) {
-		fail(err, errlen, "log_level", "must be error, warn, info or debug");
+		cfg_fail(err, errlen, "log_level", "must be error, warn, info or debug");
 		goto fail;
 	}
 	if (!c->advertised_host || parse_clusters(root, c, err, errlen))
 		goto fail;
 	if (service && !(c->service = strdup(service))) {
-		fail(err, errlen, "service", "out of memory");
+		cfg_fail(err, errlen, "service", "out of memory");
 		goto fail;
 	}
 	if (routes_parse(cJSON_GetObjectItemCaseSensitive(root, "routes"), c->service,

@@ -106,6 +106,24 @@ static int encode_request(const wire_req_header *h, const void *m, wire_wr *w)
 	return 0;
 }
 
+/* Sends sub[k] (a request body for cluster k) to each cluster, encoded at
+ * the client's version and correlation id; the answers are merged. */
+static int send_split(client *c, const wire_req_header *h, pending *p,
+                      const void *const sub[CLUSTER_COUNT])
+{
+	p->kind = PENDING_MERGE;
+	p->nparts = p->parts_due = CLUSTER_COUNT;
+	for (int k = 0; k < CLUSTER_COUNT; k++) {
+		wire_wr w;
+		wire_wr_init(&w, false);
+		int rc = encode_request(h, sub[k], &w) || client_send_encoded(c, k, &w, p);
+		wire_wr_free(&w);
+		if (rc)
+			return -1;
+	}
+	return 0;
+}
+
 static int metadata(client *c, const wire_req_header *h, pending *p, const decoded *d,
                     wire_arena *a)
 {
@@ -146,19 +164,13 @@ static int metadata(client *c, const wire_req_header *h, pending *p, const decod
 		p->nparts = p->parts_due = 1;
 		return send_copy(c, k, d, p);
 	}
-	p->nparts = p->parts_due = 2;
+	wire_metadata_req sub[CLUSTER_COUNT];
 	for (int k = 0; k < CLUSTER_COUNT; k++) {
-		wire_metadata_req sub = *rq;
-		sub.topics.n = nside[k];
-		sub.topics.v = side[k];
-		wire_wr w;
-		wire_wr_init(&w, false);
-		int rc = encode_request(h, &sub, &w) || client_send_encoded(c, k, &w, p);
-		wire_wr_free(&w);
-		if (rc)
-			return -1;
+		sub[k] = *rq;
+		sub[k].topics.n = nside[k];
+		sub[k].topics.v = side[k];
 	}
-	return 0;
+	return send_split(c, h, p, (const void *const[]){&sub[0], &sub[1]});
 }
 
 static int find_coordinator(client *c, const wire_req_header *h, pending *p, const decoded *d,
@@ -190,20 +202,13 @@ static int find_coordinator(client *c, const wire_req_header *h, pending *p, con
 		                 : nside[0] ? 0
 		                            : px->cfg->routes.default_cluster,
 		                 d, p);
-	p->kind = PENDING_MERGE;
-	p->nparts = p->parts_due = 2;
+	wire_find_coordinator_req sub[CLUSTER_COUNT];
 	for (int k = 0; k < CLUSTER_COUNT; k++) {
-		wire_find_coordinator_req sub = *rq;
-		sub.coordinator_keys.n = nside[k];
-		sub.coordinator_keys.v = side[k];
-		wire_wr w;
-		wire_wr_init(&w, false);
-		int rc = encode_request(h, &sub, &w) || client_send_encoded(c, k, &w, p);
-		wire_wr_free(&w);
-		if (rc)
-			return -1;
+		sub[k] = *rq;
+		sub[k].coordinator_keys.n = nside[k];
+		sub[k].coordinator_keys.v = side[k];
 	}
-	return 0;
+	return send_split(c, h, p, (const void *const[]){&sub[0], &sub[1]});
 }
 
 /* The group a group-keyed request names (the first, for batched ones). */

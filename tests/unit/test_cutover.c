@@ -33,8 +33,8 @@ static void cutover_illegal_steps(void)
 	CHECK(cutover_seeded(&c, 1) == -1);
 	CHECK(cutover_fail(&c, "nothing to fail", 1) == -1);
 	CHECK(cutover_begin(&c, 1, 1) == 0);
-	CHECK(cutover_begin(&c, 1, 2) == -1);       /* one flip at a time */
-	CHECK(cutover_translated(&c, 2) == -1);     /* no skipping states */
+	CHECK(cutover_begin(&c, 1, 2) == -1);   /* one flip at a time */
+	CHECK(cutover_translated(&c, 2) == -1); /* no skipping states */
 	CHECK(c.state == CUTOVER_FREEZING);
 	CHECK(!cutover_freeze_over(&c, 5, 1000, 10000));
 	CHECK(cutover_freeze_over(&c, 10001, 1000000, 10000)); /* deadline */

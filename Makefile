@@ -34,7 +34,7 @@ FILL_SRC  := $(GEN)/wire_msgs_fill.c tests/unit/fill_support.c
 UNIT_SRC  := $(sort $(wildcard tests/unit/*.c))
 CLUSTER_SRC := $(sort $(wildcard tests/cluster/*.c))
 PROXY_SRC := $(sort $(wildcard proxy/*.c) $(wildcard routing/*.c))
-PROXY_LIBS := -levent -lcjson -lcrypto
+PROXY_LIBS := -levent_openssl -levent -lcjson -lssl -lcrypto
 
 obj = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(2))
 
@@ -118,12 +118,22 @@ build: $(BUILD)/rel/turnout $(BUILD)/asan/turnout $(BUILD)/rel/libwire.a $(BUILD
 
 FUZZ_LIB_OBJS := $(call obj,fuzzobj,$(WIRE_SRC) $(GEN_SRC))
 FUZZ_TARGETS  := $(addprefix $(BUILD)/fuzz/fuzz_,$(SCHEMA_STEMS)) $(BUILD)/fuzz/fuzz_frame \
-	$(BUILD)/fuzz/fuzz_config
+	$(BUILD)/fuzz/fuzz_config $(BUILD)/fuzz/fuzz_scram $(BUILD)/fuzz/fuzz_awscreds
 
 $(BUILD)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(call obj,fuzzobj,proxy/config.c proxy/log.c \
-		routing/cfgjson.c routing/routes.c)
+		proxy/secconfig.c routing/cfgjson.c routing/routes.c)
 	@mkdir -p $(dir $@)
-	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer $^ -o $@ -lcjson
+	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer $^ -o $@ -lcjson -lcrypto
+
+# SCRAM server messages and the AWS shared credentials file: text from a
+# broker or a file, parsed by hand.
+$(BUILD)/fuzz/fuzz_scram: tests/fuzz/fuzz_scram.c $(call obj,fuzzobj,proxy/scram.c)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer $^ -o $@ -lcrypto
+
+$(BUILD)/fuzz/fuzz_awscreds: tests/fuzz/fuzz_awscreds.c $(call obj,fuzzobj,proxy/aws_creds.c)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer $^ -o $@ -lcrypto
 
 $(BUILD)/fuzz/fuzz_frame: tests/fuzz/fuzz_frame.c $(FUZZ_LIB_OBJS)
 	@mkdir -p $(dir $@)
@@ -141,6 +151,8 @@ $(BUILD)/fuzz/corpus/.stamp: $(BUILD)/fuzz/mkcorpus $(wildcard tests/fuzz/seeds/
 	rm -rf $(BUILD)/fuzz/corpus && mkdir -p $(BUILD)/fuzz/corpus/frame
 	$(BUILD)/fuzz/mkcorpus $(BUILD)/fuzz/corpus
 	cp -r tests/fuzz/seeds/config $(BUILD)/fuzz/corpus/config
+	cp -r tests/fuzz/seeds/scram $(BUILD)/fuzz/corpus/scram
+	cp -r tests/fuzz/seeds/awscreds $(BUILD)/fuzz/corpus/awscreds
 	@touch $@
 
 fuzz-build: $(FUZZ_TARGETS) $(BUILD)/fuzz/corpus/.stamp

@@ -23,6 +23,7 @@
 #include "proxy/merge.h"
 #include "proxy/rewrite.h"
 #include "proxy/route.h"
+#include "proxy/tls.h"
 #include "wire/api.h"
 #include "wire/header.h"
 
@@ -333,16 +334,19 @@ static void upstream_drain_failed(struct bufferevent *bev, short what, void *arg
 
 static void client_event(struct bufferevent *bev, short what, void *arg)
 {
-	(void)bev;
 	client *c = arg;
+	if (what & BEV_EVENT_CONNECTED)
+		return; /* TLS listener: handshake done */
 	if ((what & BEV_EVENT_EOF) && c->up &&
 	    evbuffer_get_length(bufferevent_get_output(c->up->bev)) > 0) {
 		bufferevent_disable(c->bev, EV_READ | EV_WRITE);
 		bufferevent_setcb(c->up->bev, NULL, upstream_drained, upstream_drain_failed, c);
 		return;
 	}
-	client_close(c,
-	             what & BEV_EVENT_EOF ? "client closed the connection" : "client socket error");
+	char why[300] = "client socket error";
+	if (!(what & BEV_EVENT_EOF) && tls_is_tls(bev))
+		tls_describe_failure(bev, why, sizeof(why));
+	client_close(c, what & BEV_EVENT_EOF ? "client closed the connection" : why);
 }
 
 void client_accept(proxy *px, vbroker *vb, evutil_socket_t fd, const struct sockaddr *addr)
@@ -364,7 +368,7 @@ void client_accept(proxy *px, vbroker *vb, evutil_socket_t fd, const struct sock
 		snprintf(c->peer, sizeof(c->peer), "%s:%d", ip, ntohs(sin->sin_port));
 	}
 	TAILQ_INSERT_TAIL(&px->clients, c, link);
-	c->bev = bufferevent_socket_new(px->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	c->bev = tls_client_bev(px, fd);
 	if (!c->bev) {
 		evutil_closesocket(fd);
 		client_close(c, "out of memory");

@@ -70,7 +70,7 @@ static int parse_clusters(const cJSON *root, config *c, char *err, size_t errlen
 		const cJSON *o = cJSON_GetObjectItemCaseSensitive(cl, config_cluster_names[i]);
 		if (!cJSON_IsObject(o))
 			return cfg_fail(err, errlen, field, "required object");
-		static const char *const keys[] = {"bootstrap", NULL};
+		static const char *const keys[] = {"bootstrap", "tls", "sasl", NULL};
 		if (cfg_only_keys(o, keys, field, err, errlen))
 			return -1;
 		const cJSON *b = cJSON_GetObjectItemCaseSensitive(o, "bootstrap");
@@ -100,6 +100,10 @@ static int parse_clusters(const cJSON *root, config *c, char *err, size_t errlen
 		c->clusters[i].bootstrap = strdup(b->valuestring);
 		if (!c->clusters[i].bootstrap)
 			return cfg_fail(err, errlen, field, "out of memory");
+		field[strlen(field) - strlen(".bootstrap")] = '\0';
+		if (secconfig_parse_cluster(o, field, b->valuestring, &c->clusters[i].tls,
+		                            &c->clusters[i].sasl, err, errlen))
+			return -1;
 	}
 	return 0;
 }
@@ -130,6 +134,7 @@ config *config_parse(const char *json, char *err, size_t errlen)
 	                                   "clusters",
 	                                   "service",
 	                                   "routes",
+	                                   "listen_tls",
 	                                   NULL};
 	if (cfg_only_keys(root, keys, "", err, errlen))
 		goto fail;
@@ -167,7 +172,8 @@ config *config_parse(const char *json, char *err, size_t errlen)
 		cfg_fail(err, errlen, "log_level", "must be error, warn, info or debug");
 		goto fail;
 	}
-	if (!c->advertised_host || parse_clusters(root, c, err, errlen))
+	if (!c->advertised_host || parse_clusters(root, c, err, errlen) ||
+	    secconfig_parse_listen(root, &c->listen_tls, err, errlen))
 		goto fail;
 	if (service && !(c->service = strdup(service))) {
 		cfg_fail(err, errlen, "service", "out of memory");
@@ -235,8 +241,12 @@ void config_free(config *c)
 		return;
 	free(c->listen_host);
 	free(c->advertised_host);
-	for (int i = 0; i < CLUSTER_COUNT; i++)
+	for (int i = 0; i < CLUSTER_COUNT; i++) {
 		free(c->clusters[i].bootstrap);
+		secconfig_free_tls(c->clusters[i].tls);
+		secconfig_free_sasl(c->clusters[i].sasl);
+	}
+	secconfig_free_listen(c->listen_tls);
 	free(c->service);
 	routes_free(&c->routes);
 	free(c);

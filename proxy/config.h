@@ -6,10 +6,13 @@
 #include <stdint.h>
 
 #include "proxy/log.h"
+#include "proxy/secconfig.h"
 #include "routing/routes.h"
 
 typedef struct config_cluster {
-	char *bootstrap; /* "host:port,host:port" */
+	char *bootstrap;   /* "host:port,host:port" */
+	config_tls *tls;   /* upstream TLS; NULL = plaintext */
+	config_sasl *sasl; /* upstream SASL; NULL = none */
 } config_cluster;
 
 typedef struct config {
@@ -25,6 +28,7 @@ typedef struct config {
 	config_cluster clusters[CLUSTER_COUNT];
 	char *service; /* this sidecar's service name (producer routes); may be NULL */
 	routes routes; /* which cluster each group, producer and topic uses */
+	config_listen_tls *listen_tls; /* client-facing TLS; NULL = plaintext */
 } config;
 
 /* Parses JSON text. On error returns NULL and writes "field: what is wrong". */

@@ -14,6 +14,8 @@
 
 #include "proxy/log.h"
 #include "proxy/reload.h"
+#include "proxy/sasl.h"
+#include "proxy/tls.h"
 
 static void janitor(evutil_socket_t fd, short what, void *arg)
 {
@@ -55,6 +57,19 @@ int proxy_init(proxy *px, struct event_base *base, config *cfg)
 		return -1;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	char err[600];
+	if (tls_init(px, err, sizeof(err))) {
+		log_error("event=init_failed reason=\"%s\"", err);
+		return -1;
+	}
+	for (int c = 0; c < CLUSTER_COUNT; c++) {
+		const config_sasl *s = cfg->clusters[c].sasl;
+		if (s && sasl_check_credentials(s, err, sizeof(err))) {
+			log_error("event=init_failed cluster=%s mechanism=%s reason=\"%s\"",
+			          config_cluster_names[c], sasl_mech_names[s->mechanism], err);
+			return -1;
+		}
+	}
 	for (int c = 0; c < CLUSTER_COUNT; c++)
 		cluster_start(px, c);
 	return 0;
@@ -112,6 +127,7 @@ void proxy_shutdown(proxy *px)
 	groups_free(&px->groups);
 	view_free(px);
 	free(px->presented_cluster_id);
+	tls_free(px);
 	event_free(px->janitor);
 	event_free(px->sigterm);
 	event_free(px->sigint);

@@ -18,6 +18,8 @@
 
 typedef struct client client;
 typedef struct proxy proxy;
+typedef struct sasl_session sasl_session;
+struct ssl_ctx_st;
 
 enum { VBROKER_MAX = 1024, CLUSTER_BROKERS_MAX = 256 };
 
@@ -45,6 +47,8 @@ typedef struct cluster_state {
 	int16_t metadata_version;   /* version of the Metadata request in flight */
 	struct event *refresh;      /* timer for the next discovery round */
 	unsigned rr;                /* round robin over brokers for bootstrap clients */
+	sasl_session *sasl;         /* discovery's SASL exchange, while in progress */
+	char admin_host[256];       /* host the discovery connection went to */
 	proxy *px;
 } cluster_state;
 
@@ -74,8 +78,10 @@ struct proxy {
 	struct stat config_stat;            /* its identity when last read */
 	struct event *sighup, *config_poll; /* reload triggers */
 	unsigned reloads_ok, reloads_failed;
-	char reload_error[512];      /* why the last reload was rejected; empty if it was not */
-	void (*on_ready)(proxy *px); /* called once when listening */
+	char reload_error[512]; /* why the last reload was rejected; empty if it was not */
+	struct ssl_ctx_st *tls_cluster[CLUSTER_COUNT]; /* upstream TLS (tls.c); NULL = plaintext */
+	struct ssl_ctx_st *tls_listen;                 /* client-facing TLS; NULL = plaintext */
+	void (*on_ready)(proxy *px);                   /* called once when listening */
 };
 
 int proxy_init(proxy *px, struct event_base *base, config *cfg);

@@ -41,6 +41,11 @@ static const char *needs_restart(const config *old, const config *new)
 			return "a cluster's bootstrap changed (restart turnout to apply)";
 	if (old->max_frame_bytes != new->max_frame_bytes)
 		return "max_frame_bytes changed (restart turnout to apply)";
+	for (int c = 0; c < CLUSTER_COUNT; c++)
+		if (!secconfig_tls_same(old->clusters[c].tls, new->clusters[c].tls))
+			return "a cluster's tls changed (restart turnout to apply)";
+	if (!secconfig_listen_same(old->listen_tls, new->listen_tls))
+		return "listen_tls changed (restart turnout to apply)";
 	return NULL;
 }
 

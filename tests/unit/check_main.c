@@ -11,7 +11,8 @@ static int passed, failed;
 static const char *filter;
 
 extern const check_test prim_tests[], frame_tests[], header_tests[], golden_tests[],
-    consumer_protocol_tests[], proxy_unit_tests[], routes_tests[], cutover_tests[];
+    consumer_protocol_tests[], proxy_unit_tests[], routes_tests[], cutover_tests[], scram_tests[],
+    sasl_tests[], sigv4_tests[], secconfig_tests[];
 void roundtrip_run_all(void);
 
 void check_record(const char *name, int failures)
@@ -51,6 +52,10 @@ int main(int argc, char **argv)
 	run_table(proxy_unit_tests);
 	run_table(routes_tests);
 	run_table(cutover_tests);
+	run_table(scram_tests);
+	run_table(sasl_tests);
+	run_table(sigv4_tests);
+	run_table(secconfig_tests);
 	roundtrip_run_all();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;

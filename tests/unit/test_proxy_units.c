@@ -50,7 +50,7 @@ static void test_config_errors(void)
 	     "clusters.target.bootstrap: every entry must be host:port"},
 	    {"{\"clusters\": {\"legacy\": {\"bootstrap\": \"a:1\", \"tls\": 1}, \"target\": "
 	     "{\"bootstrap\": \"c:1\"}}}",
-	     "clusters.legacy.tls: unknown key"},
+	     "clusters.legacy.tls: must be an object"},
 	    {"{\"clusters\": {\"legacy\": {\"bootstrap\": \"a:1\"}, \"target\": {\"bootstrap\": "
 	     "\"c:1\"}, \"third\": {}}}",
 	     "clusters.third: unknown key"},

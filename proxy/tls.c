@@ -61,7 +61,8 @@ static SSL_CTX *client_ctx(const config_tls *t, const char *field, char *err, si
 		snprintf(f, sizeof(f), "%s.key_file", field);
 		if (SSL_CTX_use_PrivateKey_file(ctx, t->key_file, SSL_FILETYPE_PEM) != 1 ||
 		    SSL_CTX_check_private_key(ctx) != 1) {
-			ssl_fail(err, errlen, f, "cannot load the key or it does not match cert_file");
+			ssl_fail(err, errlen, f,
+			         "cannot load the key or it does not match cert_file");
 			goto fail;
 		}
 	}
@@ -190,18 +191,33 @@ void tls_describe_failure(struct bufferevent *bev, char *out, size_t outlen)
 	SSL *ssl = bufferevent_openssl_get_ssl(bev);
 	if (ssl) {
 		long vr = SSL_get_verify_result(ssl);
-		unsigned long e, last = 0;
-		while ((e = bufferevent_get_openssl_error(bev)))
-			last = e;
+		/* libevent keeps SSL_get_error()'s code, then the OpenSSL queue,
+		 * and hands them back last first: the earliest queued error (the
+		 * cause) comes out last among those with a library set. */
+		unsigned long e, cause = 0, code = 0;
+		while ((e = bufferevent_get_openssl_error(bev))) {
+			if (ERR_GET_LIB(e))
+				cause = e;
+			else
+				code = e;
+		}
 		if (vr != X509_V_OK) {
 			snprintf(out, outlen, "TLS certificate verification failed: %s",
 			         X509_verify_cert_error_string(vr));
 			return;
 		}
-		if (last) {
+		if (cause) {
 			char buf[200];
-			ERR_error_string_n(last, buf, sizeof(buf));
+			ERR_error_string_n(cause, buf, sizeof(buf));
 			snprintf(out, outlen, "TLS handshake failed: %s", buf);
+			return;
+		}
+		if (code == SSL_ERROR_SSL ||
+		    (code == SSL_ERROR_SYSCALL && !SSL_is_init_finished(ssl))) {
+			snprintf(out, outlen, "TLS handshake failed: %s in state \"%s\"",
+			         code == SSL_ERROR_SSL ? "protocol error"
+			                               : "peer closed or I/O error",
+			         SSL_state_string_long(ssl));
 			return;
 		}
 	}

@@ -140,8 +140,9 @@ static int load_file(const char *profile, aws_creds *out, char *err, size_t errl
 		if (pw)
 			home = pw->pw_dir;
 		if (!home || !*home) {
-			snprintf(err, errlen, "no AWS credentials: environment variables unset and "
-			                      "no home directory for ~/.aws/credentials");
+			snprintf(err, errlen,
+			         "no AWS credentials: environment variables unset and "
+			         "no home directory for ~/.aws/credentials");
 			return -1;
 		}
 		snprintf(path, sizeof(path), "%s/.aws/credentials", home);
@@ -159,7 +160,9 @@ static int load_file(const char *profile, aws_creds *out, char *err, size_t errl
 	int rc = -1;
 	if (bad) {
 		snprintf(err, errlen, "%s: %s", path,
-		         !buf ? "out of memory" : n > CREDS_FILE_MAX ? "larger than 1 MiB" : "read error");
+		         !buf                 ? "out of memory"
+		         : n > CREDS_FILE_MAX ? "larger than 1 MiB"
+		                              : "read error");
 	} else {
 		char why[200];
 		rc = aws_creds_parse(buf, n, profile, out, why, sizeof(why));

@@ -24,7 +24,8 @@ int msk_iam_payload(const aws_creds *c, const char *region, const char *host, ti
 	*json = NULL;
 	struct tm tm;
 	char amz_date[20], expires[8];
-	if (!gmtime_r(&now, &tm) || strftime(amz_date, sizeof(amz_date), "%Y%m%dT%H%M%SZ", &tm) != 16) {
+	if (!gmtime_r(&now, &tm) ||
+	    strftime(amz_date, sizeof(amz_date), "%Y%m%dT%H%M%SZ", &tm) != 16) {
 		snprintf(err, errlen, "cannot format the signing time");
 		return -1;
 	}
@@ -42,7 +43,8 @@ int msk_iam_payload(const aws_creds *c, const char *region, const char *host, ti
 	};
 	sigv4_result sig;
 	if (sigv4_presign(&r, &sig)) {
-		snprintf(err, errlen, "cannot sign (credentials or host too long, or out of memory)");
+		snprintf(err, errlen,
+		         "cannot sign (credentials or host too long, or out of memory)");
 		return -1;
 	}
 	cJSON *o = cJSON_CreateObject();

@@ -99,8 +99,8 @@ static int iam_token(sasl_session *s, const config_sasl *cfg, const char *host, 
 	return rc ? failf(err, errlen, "AWS_MSK_IAM: %s", why) : 0;
 }
 
-sasl_session *sasl_session_new(const config_sasl *cfg, const char *host,
-                               const apiversions_table *v, char *err, size_t errlen)
+sasl_session *sasl_session_new(const config_sasl *cfg, const char *host, const apiversions_table *v,
+                               char *err, size_t errlen)
 {
 	api_range hs = v->r[WIRE_API_SASL_HANDSHAKE], au = v->r[WIRE_API_SASL_AUTHENTICATE];
 	if (hs.min > 1 || hs.max < 1 || au.min > au.max || au.min > 2) {
@@ -284,7 +284,7 @@ static int on_authenticate(sasl_session *s, const wire_sasl_authenticate_resp *r
 				snprintf(err, errlen, "%s: %s", sasl_mech_names[s->mech], why);
 				return SASL_FAILED;
 			}
-			s->token = (uint8_t *)final;
+			s->token = (uint8_t *) final;
 			return SASL_AGAIN;
 		}
 		if (scram_verify(&s->scram, in, inlen, why, sizeof(why))) {
@@ -296,12 +296,12 @@ static int on_authenticate(sasl_session *s, const wire_sasl_authenticate_resp *r
 	return failf(err, errlen, "%s", "unknown mechanism");
 }
 
-int sasl_session_response(sasl_session *s, const uint8_t *p, size_t len, char *err,
-                          size_t errlen)
+int sasl_session_response(sasl_session *s, const uint8_t *p, size_t len, char *err, size_t errlen)
 {
 	if (s->state != ST_HANDSHAKE && s->state != ST_AUTH)
 		return failf(err, errlen, "%s", "SASL exchange out of order");
-	int16_t api = s->state == ST_HANDSHAKE ? WIRE_API_SASL_HANDSHAKE : WIRE_API_SASL_AUTHENTICATE;
+	int16_t api =
+	    s->state == ST_HANDSHAKE ? WIRE_API_SASL_HANDSHAKE : WIRE_API_SASL_AUTHENTICATE;
 	int16_t v = s->state == ST_HANDSHAKE ? 1 : s->auth_version;
 	wire_arena a;
 	wire_arena_init(&a, 1 << 20);

@@ -25,16 +25,15 @@ enum {
 /* A session for cfg against a broker named host whose ApiVersions ranges
  * are v. Reads the password or the AWS credentials now (so rotation takes
  * effect at the next authentication). NULL with a reason in err. */
-sasl_session *sasl_session_new(const config_sasl *cfg, const char *host,
-                               const apiversions_table *v, char *err, size_t errlen);
+sasl_session *sasl_session_new(const config_sasl *cfg, const char *host, const apiversions_table *v,
+                               char *err, size_t errlen);
 /* Appends the next request frame (size prefix included), correlation id
  * corr, to out. */
 int sasl_session_request(sasl_session *s, int32_t corr, struct evbuffer *out, char *err,
                          size_t errlen);
 /* Takes one whole response frame without its size prefix; SASL_AGAIN,
  * SASL_DONE or SASL_FAILED. */
-int sasl_session_response(sasl_session *s, const uint8_t *p, size_t len, char *err,
-                          size_t errlen);
+int sasl_session_response(sasl_session *s, const uint8_t *p, size_t len, char *err, size_t errlen);
 /* KIP-368 session lifetime from the last SaslAuthenticate (0 = none). */
 int64_t sasl_session_lifetime_ms(const sasl_session *s);
 const char *sasl_session_mechanism(const sasl_session *s);

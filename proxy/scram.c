@@ -41,8 +41,8 @@ static int b64_decode(const char *in, size_t n, unsigned char *out, size_t outma
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		char c = in[i];
-		int ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		         c == '+' || c == '/' || (c == '=' && i >= n - 2);
+		int ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		         (c >= '0' && c <= '9') || c == '+' || c == '/' || (c == '=' && i >= n - 2);
 		if (!ok || (i == n - 2 && c == '=' && in[n - 1] != '='))
 			return -1;
 	}

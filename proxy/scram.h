@@ -19,11 +19,11 @@ enum {
 
 typedef struct scram {
 	const EVP_MD *md;
-	size_t hlen;                                 /* digest size */
-	char *password;                              /* wiped on scram_clear */
-	char *client_first_bare;                     /* "n=<saslname>,r=<cnonce>" */
-	size_t cnonce_len;                           /* its nonce is the tail of that string */
-	char *auth_message;                          /* for the server signature */
+	size_t hlen;                                     /* digest size */
+	char *password;                                  /* wiped on scram_clear */
+	char *client_first_bare;                         /* "n=<saslname>,r=<cnonce>" */
+	size_t cnonce_len;                               /* its nonce is the tail of that string */
+	char *auth_message;                              /* for the server signature */
 	unsigned char server_signature[EVP_MAX_MD_SIZE]; /* what server-final must carry */
 	int step; /* 0 nothing sent, 1 client-first sent, 2 client-final sent, 3 verified */
 } scram;

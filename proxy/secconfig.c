@@ -16,8 +16,7 @@
 
 #include "routing/cfgjson.h"
 
-const char *const sasl_mech_names[] = {"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512",
-                                       "AWS_MSK_IAM"};
+const char *const sasl_mech_names[] = {"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "AWS_MSK_IAM"};
 
 enum { PASSWORD_MAX = 4096 };
 
@@ -150,9 +149,8 @@ static int parse_sasl(const cJSON *v, const char *field, const char *bootstrap, 
 		return failf(err, errlen, field, "password",
 		             "not allowed in the config file: name a file (password_file) or an "
 		             "environment variable (password_env) that holds it");
-	static const char *const keys[] = {"mechanism",    "username", "password_file",
-	                                   "password_env", "region",   "profile",
-	                                   NULL};
+	static const char *const keys[] = {
+	    "mechanism", "username", "password_file", "password_env", "region", "profile", NULL};
 	if (cfg_only_keys(v, keys, field, err, errlen))
 		return -1;
 	config_sasl *s = calloc(1, sizeof(*s));
@@ -191,9 +189,10 @@ static int parse_sasl(const cJSON *v, const char *field, const char *bootstrap, 
 			char host[256], region[64];
 			if (first_host(bootstrap, host, sizeof(host)) ||
 			    secconfig_region_from_host(host, strlen(host), region, sizeof(region)))
-				return failf(err, errlen, field, "region",
-				             "required: the bootstrap host is not an MSK broker name "
-				             "like b-1.x.y.kafka.us-east-1.amazonaws.com");
+				return failf(
+				    err, errlen, field, "region",
+				    "required: the bootstrap host is not an MSK broker name "
+				    "like b-1.x.y.kafka.us-east-1.amazonaws.com");
 			if (!(s->region = strdup(region)))
 				return failf(err, errlen, field, "region", "out of memory");
 		}
@@ -320,8 +319,8 @@ char *secconfig_password(const config_sasl *s, char *err, size_t errlen)
 	}
 	FILE *f = s->password_file ? fopen(s->password_file, "rb") : NULL;
 	if (!f) {
-		snprintf(err, errlen, "password_file %s: %s", s->password_file ? s->password_file : "?",
-		         strerror(errno));
+		snprintf(err, errlen, "password_file %s: %s",
+		         s->password_file ? s->password_file : "?", strerror(errno));
 		return NULL;
 	}
 	char *p = malloc(PASSWORD_MAX + 1);

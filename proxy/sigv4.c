@@ -62,7 +62,8 @@ static int hmac256(const void *key, size_t klen, const char *msg, unsigned char 
 {
 	unsigned int n = 0;
 	return HMAC(EVP_sha256(), key, (int)klen, (const unsigned char *)msg, strlen(msg), out,
-	            &n) && n == 32
+	            &n) &&
+	               n == 32
 	           ? 0
 	           : -1;
 }
@@ -129,8 +130,8 @@ int sigv4_presign(const sigv4_request *r, sigv4_result *out)
 	         EMPTY_SHA256);
 	SHA256((const unsigned char *)out->canonical_request, strlen(out->canonical_request), hash);
 	to_hex(hash, 32, hexhash);
-	size_t slen = strlen(r->amz_date) + strlen(date) + strlen(r->region) + strlen(r->service) +
-	              64 + 60;
+	size_t slen =
+	    strlen(r->amz_date) + strlen(date) + strlen(r->region) + strlen(r->service) + 64 + 60;
 	out->string_to_sign = malloc(slen);
 	if (!out->string_to_sign)
 		goto out;

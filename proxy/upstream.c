@@ -33,7 +33,7 @@
 #include "proxy/sasl.h"
 #include "proxy/tls.h"
 
-enum { CONNECT_TIMEOUT_MS = 10000 };
+enum { CONNECT_TIMEOUT_MS = 10000, REAUTH_MARGIN_MS = 1000 };
 
 /* The read timeout runs only while responses are due: an idle connection
  * may stay quiet forever, a broker that owes an answer may not. */
@@ -142,12 +142,19 @@ static void release_held(upstream *u)
 }
 
 /* KIP-368: a random point between 85% and 95% of the session lifetime,
- * so that many connections do not re-authenticate at once. */
+ * so that many connections do not re-authenticate at once; but at least
+ * REAUTH_MARGIN_MS before the end when the lifetime allows, because the
+ * answers in flight (a Fetch long poll among them) must arrive before the
+ * handshake can go, and a request that reaches the broker after the end
+ * closes the connection. */
 static void schedule_reauth(upstream *u, int64_t lifetime_ms)
 {
 	if (lifetime_ms <= 0)
 		return;
 	int64_t ms = lifetime_ms * (850 + random() % 101) / 1000;
+	if (lifetime_ms - ms < REAUTH_MARGIN_MS)
+		ms = lifetime_ms - REAUTH_MARGIN_MS > lifetime_ms / 2 ? lifetime_ms - REAUTH_MARGIN_MS
+		                                                      : lifetime_ms / 2;
 	struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
 	event_add(u->timer, &tv);
 }

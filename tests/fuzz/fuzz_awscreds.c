@@ -14,7 +14,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < sizeof(profiles) / sizeof(profiles[0]); i++) {
 		aws_creds c;
 		char err[300] = "";
-		int rc = aws_creds_parse((const char *)data, size, profiles[i], &c, err, sizeof(err));
+		int rc =
+		    aws_creds_parse((const char *)data, size, profiles[i], &c, err, sizeof(err));
 		if (rc && !err[0])
 			abort();
 		if (!rc && (!c.access_key_id || !c.secret_access_key))

@@ -323,6 +323,10 @@ def metadata_v1_closes(addr, timeout=10.0):
         return data == b""
 
 
+def open_fds(t):
+    return len(os.listdir(f"/proc/{t.proc.pid}/fd"))
+
+
 def test_wrong_password_then_recovery(env, clusters, certs):
     front = env.front(tls={"cert": str(certs["broker"]), "key": str(certs["broker_key"])},
                       mechanisms=("SCRAM-SHA-512",)).advertise()
@@ -340,10 +344,14 @@ def test_wrong_password_then_recovery(env, clusters, certs):
 
     # the broker stops accepting turnout's password (rotated on the broker side)
     front.cmd("password alice not-the-configured-one")
-    failed_before = count("event=upstream_sasl_failed", t.log_text())
-    assert metadata_v1_closes(t.addr), "a new client got an answer despite failed auth"
-    wait_until(lambda: count("event=upstream_sasl_failed", t.log_text()) > failed_before,
-               timeout=10, what="the auth failure log line")
+    fds_before = open_fds(t)
+    for _ in range(20):
+        assert metadata_v1_closes(t.addr), "a new client got an answer despite failed auth"
+    wait_until(lambda: count("event=upstream_sasl_failed", t.log_text()) >= 20,
+               timeout=10, what="an auth failure log line per client")
+    # every failed client and its upstream connection were closed (ASan checks memory)
+    wait_until(lambda: open_fds(t) <= fds_before, timeout=10,
+               what=f"turnout back to {fds_before} open fds")
     line = [ln for ln in t.log_text().splitlines() if "event=upstream_sasl_failed" in ln][-1]
     assert "cluster=target" in line and "mechanism=SCRAM-SHA-512" in line
     assert "error 58 (SASL_AUTHENTICATION_FAILED)" in line and "address=localhost:" in line

@@ -41,10 +41,10 @@ static size_t request(sasl_session *s, int32_t corr, uint8_t *buf, size_t cap)
 }
 
 static const uint8_t handshake_req_plain[] = {
-    0, 0, 0, 0x18,                            /* size 24 */
-    0, 17, 0, 1, 0, 0, 0, 7,                  /* SaslHandshake v1, corr 7 */
-    0, 7, 't', 'u', 'r', 'n', 'o', 'u', 't',  /* client id */
-    0, 5, 'P', 'L', 'A', 'I', 'N',            /* mechanism */
+    0, 0,  0,   0x18,                          /* size 24 */
+    0, 17, 0,   1,    0,   0,   0,   7,        /* SaslHandshake v1, corr 7 */
+    0, 7,  't', 'u',  'r', 'n', 'o', 'u', 't', /* client id */
+    0, 5,  'P', 'L',  'A', 'I', 'N',           /* mechanism */
 };
 /* header v0 (corr 7), error 0, mechanisms [PLAIN] */
 static const uint8_t handshake_ok[] = {0, 0, 0, 7, 0, 0, 0, 0, 0, 1, 0, 5, 'P', 'L', 'A', 'I', 'N'};
@@ -66,16 +66,17 @@ static void test_plain_v2(void)
 	      SASL_AGAIN);
 	/* SaslAuthenticate v2: flexible header v2, compact bytes "\0alice\0s3cret" */
 	static const uint8_t auth_req[] = {
-	    0,   0,   0,   0x21, 0,   36,  0,   2,   0,   0,   0,   8,   0,   7,   't',
-	    'u', 'r', 'n', 'o',  'u', 't', 0,   /* header tags */
-	    14,  0,   'a', 'l',  'i', 'c', 'e', 0,   's', '3', 'c', 'r', 'e', 't', 0, /* body tags */
+	    0,   0,   0,   0x21, 0,   36,  0,   2, 0,   0,   0,   8,   0,   7,   't',
+	    'u', 'r', 'n', 'o',  'u', 't', 0, /* header tags */
+	    14,  0,   'a', 'l',  'i', 'c', 'e', 0, 's', '3', 'c', 'r', 'e', 't', 0, /* body tags */
 	};
 	n = request(s, 8, buf, sizeof(buf));
 	CHECKF(n == sizeof(auth_req) && memcmp(buf, auth_req, n) == 0, "auth request, %zu bytes",
 	       n);
 	/* header v1 (corr 8, tags), error 0, message null, auth bytes empty,
 	 * session lifetime 3000 ms, tags */
-	static const uint8_t auth_ok[] = {0, 0, 0, 8, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0x0b, 0xb8, 0};
+	static const uint8_t auth_ok[] = {0, 0, 0, 8, 0, 0, 0,    0,    1,
+	                                  0, 0, 0, 0, 0, 0, 0x0b, 0xb8, 0};
 	CHECK(sasl_session_response(s, auth_ok, sizeof(auth_ok), err, sizeof(err)) == SASL_DONE);
 	CHECK(sasl_session_lifetime_ms(s) == 3000);
 	CHECK(strcmp(sasl_session_mechanism(s), "PLAIN") == 0);
@@ -103,15 +104,15 @@ static void test_plain_v0_and_failure(void)
 	      SASL_AGAIN);
 	size_t n = request(s, 8, buf, sizeof(buf));
 	/* v0 header v1, body int32-length bytes */
-	static const uint8_t auth_req_v0[] = {0,   0,   0,   0x24, 0,   36,  0,   0,   0,   0,
-	                                      0,   8,   0,   7,    't', 'u', 'r', 'n', 'o', 'u',
-	                                      't', 0,   0,   0,    15,  0,   'a', 'l', 'i', 'c',
-	                                      'e', 0,   'w', 'r',  'o', 'n', 'g', '-', 'p', 'w'};
+	static const uint8_t auth_req_v0[] = {0,   0, 0,   0x24, 0,   36,  0,   0,   0,   0,
+	                                      0,   8, 0,   7,    't', 'u', 'r', 'n', 'o', 'u',
+	                                      't', 0, 0,   0,    15,  0,   'a', 'l', 'i', 'c',
+	                                      'e', 0, 'w', 'r',  'o', 'n', 'g', '-', 'p', 'w'};
 	CHECKF(n == sizeof(auth_req_v0) && memcmp(buf, auth_req_v0, n) == 0, "v0 request %zu", n);
 	/* error 58 with a message, empty auth bytes */
-	static const uint8_t fail[] = {0,   0,   0,   8,   0,   58,  0,   14,  'I', 'n',
-	                               'v', 'a', 'l', 'i', 'd', ' ', 'u', 's', 'e', 'r',
-	                               '"', '!', 0,   0,   0,   0};
+	static const uint8_t fail[] = {0,   0,   0,   8,   0,   58,  0,   14,  'I',
+	                               'n', 'v', 'a', 'l', 'i', 'd', ' ', 'u', 's',
+	                               'e', 'r', '"', '!', 0,   0,   0,   0};
 	CHECK(sasl_session_response(s, fail, sizeof(fail), err, sizeof(err)) == SASL_FAILED);
 	CHECKF(strstr(err, "SaslAuthenticate PLAIN: error 58 (SASL_AUTHENTICATION_FAILED): "
 	                   "Invalid user?!"),
@@ -132,10 +133,10 @@ static void test_handshake_refused(void)
 	uint8_t buf[128];
 	request(s, 7, buf, sizeof(buf));
 	/* error 33, enabled [SCRAM-SHA-512, AWS_MSK_IAM] */
-	static const uint8_t refused[] = {0,   0,   0,   7,   0,   33,  0,   0,   0,   2,   0,
-	                                  13,  'S', 'C', 'R', 'A', 'M', '-', 'S', 'H', 'A', '-',
-	                                  '5', '1', '2', 0,   11,  'A', 'W', 'S', '_', 'M', 'S',
-	                                  'K', '_', 'I', 'A', 'M'};
+	static const uint8_t refused[] = {0,   0,   0,   7,   0,   33,  0,   0,   0,   2,
+	                                  0,   13,  'S', 'C', 'R', 'A', 'M', '-', 'S', 'H',
+	                                  'A', '-', '5', '1', '2', 0,   11,  'A', 'W', 'S',
+	                                  '_', 'M', 'S', 'K', '_', 'I', 'A', 'M'};
 	CHECK(sasl_session_response(s, refused, sizeof(refused), err, sizeof(err)) == SASL_FAILED);
 	CHECKF(strstr(err, "error 33 (UNSUPPORTED_SASL_MECHANISM), broker enables "
 	                   "[SCRAM-SHA-512,AWS_MSK_IAM]"),

@@ -31,7 +31,8 @@ static const exchange rfc7677 = {
     "rOprNGfwEbeRWgbNEkqO",
     "n,,n=user,r=rOprNGfwEbeRWgbNEkqO",
     "r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096",
-    "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsq"
+    "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,p=dHzbZapWIk4jUhN+"
+    "Ute9ytag9zjfMHgsq"
     "mmiz7AndVQ=",
     "v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=",
 };
@@ -43,7 +44,8 @@ static const exchange sha512_python = {
     "fyko+d2lbbFgONRv9qkxdawL",
     "n,,n=alice,r=fyko+d2lbbFgONRv9qkxdawL",
     "r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,s=dHVybm91dC1zYWx0LTUxMg==,i=4096",
-    "c=biws,r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,p=npk636k7TZNLqFx1NEgj4jyABKaumWZtxOFTVsnGW"
+    "c=biws,r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,p="
+    "npk636k7TZNLqFx1NEgj4jyABKaumWZtxOFTVsnGW"
     "qc/nGbTrHmSqDjVPN0w2rKV/tt+fg1Pl9LFZ+pJDjuhcw==",
     "v=JrZeATKQ4zcd44oytPLv8tQ/ENs4UsKkcnvaUDgho7pSQMNn/YRY1hs6HQ8Bz7THXa1LKtPpUxoG78cgs0jZ2Q==",
 };
@@ -128,7 +130,9 @@ static void test_server_first_errors(void)
 	    {"m=ext,r=abcdef,s=QSXCR+Q6sek8bf92,i=4096", "mandatory extension"},
 	    {"r=abcdef", "truncated"},
 	    {"", "expected r="},
-	    {"r=abc\x01" "def,s=QSXCR+Q6sek8bf92,i=4096", "non-printable"},
+	    {"r=abc\x01"
+	     "def,s=QSXCR+Q6sek8bf92,i=4096",
+	     "non-printable"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		scram_server_first sf;
@@ -142,7 +146,8 @@ static void test_server_first_errors(void)
 	scram_server_first sf;
 	char err[200] = "";
 	static const char nul[] = "r=abcdef,s=QSXCR+Q6sek8bf92,i=4096\0,x=1";
-	CHECK(scram_parse_server_first(nul, sizeof(nul) - 1, "abc", 3, &sf, err, sizeof(err)) == -1);
+	CHECK(scram_parse_server_first(nul, sizeof(nul) - 1, "abc", 3, &sf, err, sizeof(err)) ==
+	      -1);
 	/* extensions after i= are allowed; the values come out right */
 	static const char ok[] = "r=abcdef,s=QSXCR+Q6sek8bf92,i=8192,x=ext";
 	CHECK(scram_parse_server_first(ok, sizeof(ok) - 1, "abc", 3, &sf, err, sizeof(err)) == 0);

@@ -78,7 +78,8 @@ static void test_errors(void)
 	} cases[] = {
 	    {"\"tls\": true", "", "clusters.target.tls: must be an object"},
 	    {"\"tls\": {\"ca\": \"x\"}", "", "clusters.target.tls.ca: unknown key"},
-	    {"\"tls\": {\"ca_file\": \"\"}", "", "clusters.target.tls.ca_file: must be a non-empty"},
+	    {"\"tls\": {\"ca_file\": \"\"}", "",
+	     "clusters.target.tls.ca_file: must be a non-empty"},
 	    {"\"tls\": {\"cert_file\": \"c\"}", "", "clusters.target.tls.key_file: required with"},
 	    {"\"tls\": {\"key_file\": \"k\"}", "", "clusters.target.tls.cert_file: required with"},
 	    {"\"tls\": {\"verify_hostname\": \"no\"}", "",
@@ -142,8 +143,7 @@ static void test_password_sources(void)
 	free(p);
 	unlink(path);
 	p = secconfig_password(&s, err, sizeof(err));
-	CHECK(!p && strstr(err, "password_file /tmp/turnout-pw-") &&
-	      strstr(err, "No such file"));
+	CHECK(!p && strstr(err, "password_file /tmp/turnout-pw-") && strstr(err, "No such file"));
 	strcpy(path, "/tmp/turnout-pw-XXXXXX");
 	fd = mkstemp(path);
 	CHECK(fd >= 0 && write(fd, "\n", 1) == 1);
@@ -187,7 +187,8 @@ static void test_creds_parse(void)
 {
 	aws_creds c;
 	char err[200] = "";
-	CHECK(aws_creds_parse(creds_file, sizeof(creds_file) - 1, "msk", &c, err, sizeof(err)) == 0);
+	CHECK(aws_creds_parse(creds_file, sizeof(creds_file) - 1, "msk", &c, err, sizeof(err)) ==
+	      0);
 	CHECK(c.access_key_id && strcmp(c.access_key_id, "AKIDMSK") == 0);
 	CHECK(c.secret_access_key && strcmp(c.secret_access_key, "secret/msk+=") == 0);
 	CHECK(c.session_token && strcmp(c.session_token, "tok/en==") == 0);
@@ -196,8 +197,8 @@ static void test_creds_parse(void)
 	                      sizeof(err)) == 0);
 	CHECK(c.access_key_id && strcmp(c.access_key_id, "AKIDDEFAULT") == 0 && !c.session_token);
 	aws_creds_clear(&c);
-	CHECK(aws_creds_parse(creds_file, sizeof(creds_file) - 1, "other", &c, err,
-	                      sizeof(err)) == -1);
+	CHECK(aws_creds_parse(creds_file, sizeof(creds_file) - 1, "other", &c, err, sizeof(err)) ==
+	      -1);
 	CHECK(strstr(err, "profile [other] has no aws_secret_access_key"));
 	CHECK(aws_creds_parse(creds_file, sizeof(creds_file) - 1, "nope", &c, err, sizeof(err)) ==
 	      -1);
@@ -218,8 +219,8 @@ static void test_creds_chain(void)
 	}
 	char path[] = "/tmp/turnout-creds-XXXXXX", err[400] = "";
 	int fd = mkstemp(path);
-	CHECK(fd >= 0 && write(fd, creds_file, sizeof(creds_file) - 1) ==
-	                     (ssize_t)(sizeof(creds_file) - 1));
+	CHECK(fd >= 0 &&
+	      write(fd, creds_file, sizeof(creds_file) - 1) == (ssize_t)(sizeof(creds_file) - 1));
 	close(fd);
 	setenv("AWS_SHARED_CREDENTIALS_FILE", path, 1);
 	aws_creds c;

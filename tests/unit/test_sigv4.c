@@ -98,8 +98,8 @@ static const char *str(const cJSON *o, const char *k)
 /* The payload signed at the vector's time carries the vector's signature. */
 static void payload(const char *token, int want_keys, const char *want_sig)
 {
-	aws_creds c = {.access_key_id = AKID, .secret_access_key = SECRET,
-	               .session_token = (char *)token};
+	aws_creds c = {
+	    .access_key_id = AKID, .secret_access_key = SECRET, .session_token = (char *)token};
 	char *json = NULL, err[200] = "";
 	size_t len = 0;
 	CHECKF(msk_iam_payload(&c, "us-east-1", HOST, 1704067200 /* 2024-01-01T00:00:00Z */,
@@ -141,8 +141,8 @@ static void test_reply(void)
 	static const char old[] = "{\"version\":\"2019_01_01\",\"request-id\":\"x\"}";
 	CHECK(msk_iam_check_reply((const uint8_t *)old, sizeof(old) - 1, rid, sizeof(rid), err,
 	                          sizeof(err)) == -1);
-	CHECK(msk_iam_check_reply((const uint8_t *)"[1]", 3, rid, sizeof(rid), err,
-	                          sizeof(err)) == -1);
+	CHECK(msk_iam_check_reply((const uint8_t *)"[1]", 3, rid, sizeof(rid), err, sizeof(err)) ==
+	      -1);
 	CHECK(msk_iam_check_reply((const uint8_t *)"", 0, rid, sizeof(rid), err, sizeof(err)) ==
 	      -1);
 	CHECK(strstr(err, "empty"));
@@ -169,8 +169,8 @@ static void test_region_from_host(void)
 		int rc = secconfig_region_from_host(cases[i].host, strlen(cases[i].host), out,
 		                                    sizeof(out));
 		if (cases[i].want)
-			CHECKF(rc == 0 && strcmp(out, cases[i].want) == 0, "case %zu: %d %s", i,
-			       rc, out);
+			CHECKF(rc == 0 && strcmp(out, cases[i].want) == 0, "case %zu: %d %s", i, rc,
+			       out);
 		else
 			CHECKF(rc == -1, "case %zu: got %s", i, out);
 	}

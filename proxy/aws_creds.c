@@ -149,8 +149,8 @@ static int load_file(const char *profile, aws_creds *out, char *err, size_t errl
 	}
 	FILE *fp = fopen(path, "rb");
 	if (!fp) {
-		snprintf(err, errlen, "no AWS credentials: environment variables unset and %s: %s",
-		         path, strerror(errno));
+		snprintf(err, errlen, "environment variables unset and %s: %s", path,
+		         strerror(errno));
 		return -1;
 	}
 	char *buf = malloc(CREDS_FILE_MAX + 1);

@@ -11,9 +11,11 @@
 #include "proxy/tls.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <event2/bufferevent_ssl.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -32,6 +34,15 @@ static int ssl_fail(char *err, size_t errlen, const char *field, const char *wha
 	return -1;
 }
 
+/* A file OpenSSL is about to read, checked first for a plain reason. */
+static int readable(const char *path, const char *field, char *err, size_t errlen)
+{
+	if (access(path, R_OK) == 0)
+		return 0;
+	snprintf(err, errlen, "%s: %s: %s", field, path, strerror(errno));
+	return -1;
+}
+
 static SSL_CTX *client_ctx(const config_tls *t, const char *field, char *err, size_t errlen)
 {
 	char f[160];
@@ -44,6 +55,8 @@ static SSL_CTX *client_ctx(const config_tls *t, const char *field, char *err, si
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
 	if (t->ca_file) {
 		snprintf(f, sizeof(f), "%s.ca_file", field);
+		if (readable(t->ca_file, f, err, errlen))
+			goto fail;
 		if (SSL_CTX_load_verify_locations(ctx, t->ca_file, NULL) != 1) {
 			ssl_fail(err, errlen, f, "cannot load CA certificates");
 			goto fail;
@@ -54,11 +67,15 @@ static SSL_CTX *client_ctx(const config_tls *t, const char *field, char *err, si
 	}
 	if (t->cert_file) {
 		snprintf(f, sizeof(f), "%s.cert_file", field);
+		if (readable(t->cert_file, f, err, errlen))
+			goto fail;
 		if (SSL_CTX_use_certificate_chain_file(ctx, t->cert_file) != 1) {
 			ssl_fail(err, errlen, f, "cannot load the client certificate");
 			goto fail;
 		}
 		snprintf(f, sizeof(f), "%s.key_file", field);
+		if (readable(t->key_file, f, err, errlen))
+			goto fail;
 		if (SSL_CTX_use_PrivateKey_file(ctx, t->key_file, SSL_FILETYPE_PEM) != 1 ||
 		    SSL_CTX_check_private_key(ctx) != 1) {
 			ssl_fail(err, errlen, f,
@@ -80,6 +97,9 @@ static SSL_CTX *server_ctx(const config_listen_tls *l, char *err, size_t errlen)
 		return NULL;
 	}
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	if (readable(l->cert_file, "listen_tls.cert_file", err, errlen) ||
+	    readable(l->key_file, "listen_tls.key_file", err, errlen))
+		goto fail;
 	if (SSL_CTX_use_certificate_chain_file(ctx, l->cert_file) != 1) {
 		ssl_fail(err, errlen, "listen_tls.cert_file", "cannot load the certificate");
 		goto fail;

@@ -27,6 +27,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/rand.h>
+
 #include "proxy/client.h"
 #include "proxy/frameio.h"
 #include "proxy/log.h"
@@ -151,7 +153,9 @@ static void schedule_reauth(upstream *u, int64_t lifetime_ms)
 {
 	if (lifetime_ms <= 0)
 		return;
-	int64_t ms = lifetime_ms * (850 + random() % 101) / 1000;
+	unsigned r = 0;
+	RAND_bytes((unsigned char *)&r, sizeof(r)); /* jitter only: r = 0 on failure is fine */
+	int64_t ms = lifetime_ms * (850 + r % 101) / 1000;
 	if (lifetime_ms - ms < REAUTH_MARGIN_MS)
 		ms = lifetime_ms - REAUTH_MARGIN_MS > lifetime_ms / 2 ? lifetime_ms - REAUTH_MARGIN_MS
 		                                                      : lifetime_ms / 2;

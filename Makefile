@@ -131,9 +131,10 @@ $(BUILD)/fuzz/fuzz_scram: tests/fuzz/fuzz_scram.c $(call obj,fuzzobj,proxy/scram
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer $^ -o $@ -lcrypto
 
-$(BUILD)/fuzz/fuzz_awscreds: tests/fuzz/fuzz_awscreds.c $(call obj,fuzzobj,proxy/aws_creds.c)
+$(BUILD)/fuzz/fuzz_awscreds: tests/fuzz/fuzz_awscreds.c $(call obj,fuzzobj,proxy/aws_creds.c \
+		proxy/aws_ecs.c proxy/log.c)
 	@mkdir -p $(dir $@)
-	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer $^ -o $@ -lcrypto
+	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer $^ -o $@ -levent -lcjson -lcrypto
 
 $(BUILD)/fuzz/fuzz_frame: tests/fuzz/fuzz_frame.c $(FUZZ_LIB_OBJS)
 	@mkdir -p $(dir $@)

@@ -16,6 +16,8 @@
 
 #include <openssl/crypto.h>
 
+#include "proxy/aws_ecs.h"
+
 enum { CREDS_FILE_MAX = 1 << 20 };
 
 static void wipe_free(char *s)
@@ -179,6 +181,12 @@ static int load_file(const char *profile, aws_creds *out, char *err, size_t errl
 	return rc;
 }
 
+int aws_creds_from_container(const char *profile)
+{
+	const char *id = getenv("AWS_ACCESS_KEY_ID"), *secret = getenv("AWS_SECRET_ACCESS_KEY");
+	return !profile && !(id && *id) && !(secret && *secret) && aws_ecs_configured();
+}
+
 int aws_creds_load(const char *profile, aws_creds *out, char *err, size_t errlen)
 {
 	memset(out, 0, sizeof(*out));
@@ -205,6 +213,8 @@ int aws_creds_load(const char *profile, aws_creds *out, char *err, size_t errlen
 		snprintf(out->source, sizeof(out->source), "environment");
 		return 0;
 	}
+	if (aws_ecs_configured())
+		return aws_ecs_get(out, err, errlen);
 	const char *env_profile = getenv("AWS_PROFILE");
 	return load_file(env_profile && *env_profile ? env_profile : "default", out, err, errlen);
 }

@@ -4,10 +4,13 @@
  *
  *   profile given in the config -> the shared credentials file, that profile
  *   else AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY (+ AWS_SESSION_TOKEN)
+ *   else the container endpoint's cached credentials (aws_ecs.c), when
+ *        AWS_CONTAINER_CREDENTIALS_RELATIVE_URI or _FULL_URI is set
  *   else the shared credentials file, profile AWS_PROFILE or "default"
  *
- * The file is AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials. Container
- * (ECS task role) and web-identity credentials are not read here.
+ * The file is AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials. Web
+ * identity (EKS IRSA), EC2 instance metadata and credential_process are not
+ * read.
  */
 #ifndef TURNOUT_PROXY_AWS_CREDS_H
 #define TURNOUT_PROXY_AWS_CREDS_H
@@ -26,5 +29,8 @@ int aws_creds_load(const char *profile, aws_creds *out, char *err, size_t errlen
 int aws_creds_parse(const char *text, size_t len, const char *profile, aws_creds *out, char *err,
                     size_t errlen);
 void aws_creds_clear(aws_creds *c);
+/* Would aws_creds_load(profile) use the container endpoint (whose
+ * credentials arrive later, on the event loop)? */
+int aws_creds_from_container(const char *profile);
 
 #endif

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "proxy/aws_creds.h"
+#include "proxy/aws_ecs.h"
 #include "proxy/log.h"
 #include "proxy/reload.h"
 #include "proxy/sasl.h"
@@ -67,6 +69,12 @@ int proxy_init(proxy *px, struct event_base *base, config *cfg)
 		if (s && sasl_check_credentials(s, err, sizeof(err))) {
 			log_error("event=init_failed cluster=%s mechanism=%s reason=\"%s\"",
 			          config_cluster_names[c], sasl_mech_names[s->mechanism], err);
+			return -1;
+		}
+		if (s && s->mechanism == SASL_AWS_MSK_IAM && aws_creds_from_container(s->profile) &&
+		    aws_ecs_start(base, px->dns, err, sizeof(err))) {
+			log_error("event=init_failed cluster=%s reason=\"%s\"",
+			          config_cluster_names[c], err);
 			return -1;
 		}
 	}
@@ -128,6 +136,7 @@ void proxy_shutdown(proxy *px)
 	view_free(px);
 	free(px->presented_cluster_id);
 	tls_free(px);
+	aws_ecs_stop();
 	event_free(px->janitor);
 	event_free(px->sigterm);
 	event_free(px->sigint);

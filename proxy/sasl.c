@@ -353,6 +353,8 @@ const char *sasl_session_detail(const sasl_session *s)
 int sasl_check_credentials(const config_sasl *cfg, char *err, size_t errlen)
 {
 	if (cfg->mechanism == SASL_AWS_MSK_IAM) {
+		if (aws_creds_from_container(cfg->profile))
+			return 0; /* fetched on the event loop; failures are logged there */
 		aws_creds c;
 		char why[400];
 		if (aws_creds_load(cfg->profile, &c, why, sizeof(why)))

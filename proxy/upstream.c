@@ -157,8 +157,9 @@ static void schedule_reauth(upstream *u, int64_t lifetime_ms)
 	RAND_bytes((unsigned char *)&r, sizeof(r)); /* jitter only: r = 0 on failure is fine */
 	int64_t ms = lifetime_ms * (850 + r % 101) / 1000;
 	if (lifetime_ms - ms < REAUTH_MARGIN_MS)
-		ms = lifetime_ms - REAUTH_MARGIN_MS > lifetime_ms / 2 ? lifetime_ms - REAUTH_MARGIN_MS
-		                                                      : lifetime_ms / 2;
+		ms = lifetime_ms - REAUTH_MARGIN_MS > lifetime_ms / 2
+		         ? lifetime_ms - REAUTH_MARGIN_MS
+		         : lifetime_ms / 2;
 	struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
 	event_add(u->timer, &tv);
 }

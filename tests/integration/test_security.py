@@ -491,6 +491,79 @@ def test_reauthentication_under_load(env, clusters, certs, tmp_path, mechanism):
                          front.log_text())
 
 
+# -- ECS container credentials -------------------------------------------------------------
+
+class EcsEndpoint:
+    """The ECS container credentials endpoint as the ECS agent serves it:
+    GET <path> with the Authorization token, JSON credentials back."""
+
+    def __init__(self, token, creds):
+        import http.server
+        import threading
+        ep = self
+        self.requests, self.bad_auth = 0, 0
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                ep.requests += 1
+                if self.path != "/v2/credentials/task" or \
+                        self.headers.get("Authorization") != token:
+                    ep.bad_auth += 1
+                    self.send_response(403)
+                    self.end_headers()
+                    return
+                body = json.dumps(creds()).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_iam_with_ecs_container_credentials(env, clusters, certs):
+    iam_keys = {AWS_AKID: {"secret": AWS_SECRET, "token": AWS_TOKEN, "principal": "role/task"}}
+    front = env.front(tls={"cert": str(certs["broker"]), "key": str(certs["broker_key"])},
+                      mechanisms=("AWS_MSK_IAM",), iam_keys=iam_keys).advertise()
+    expiry = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600))
+    ecs = EcsEndpoint("ecs-agent-token-1", lambda: {
+        "RoleArn": "arn:aws:iam::123456789012:role/task", "AccessKeyId": AWS_AKID,
+        "SecretAccessKey": AWS_SECRET, "Token": AWS_TOKEN, "Expiration": expiry})
+    try:
+        env.monkeypatch.setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI",
+                               f"http://127.0.0.1:{ecs.port}/v2/credentials/task")
+        env.monkeypatch.setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN", "ecs-agent-token-1")
+        t = env.turnout(target_cfg(front, {"ca_file": str(certs["ca"])},
+                                   {"mechanism": "AWS_MSK_IAM", "region": "us-east-1"}))
+        topic = unique_topic("ecs")
+        clusters.ok(f"create target {topic} 3")
+        values = [f"e{i}" for i in range(60)]
+        run([require_tool("kcat"), "-P", "-b", t.bootstrap, "-t", topic, "-X", "acks=all"],
+            input="".join(v + "\n" for v in values).encode(), timeout=60)
+        got = run([require_tool("kcat"), "-C", "-b", t.bootstrap, "-t", topic, "-o",
+                   "beginning", "-e", "-q", "-f", "%s\n"], timeout=60).stdout.decode().split()
+        assert sorted(got) == sorted(values)
+        log = t.log_text()
+        assert re.search(r"event=aws_credentials_refreshed source=container temporary=yes "
+                         rf"expires={expiry}", log), log[-3000:]
+        assert 'credentials="container endpoint 127.0.0.1:' in log
+        assert ecs.requests >= 1 and ecs.bad_auth == 0
+        stats = front.stats()
+        assert stats["iam_keys_used"] == AWS_AKID and stats["auth_failed"] == "0", stats
+    finally:
+        ecs.stop()
+
+
 # -- client-facing TLS -------------------------------------------------------------------
 
 def test_client_tls_listener(env, clusters, certs):

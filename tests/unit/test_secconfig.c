@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "proxy/aws_creds.h"
+#include "proxy/aws_ecs.h"
 #include "proxy/config.h"
 #include "tests/unit/check.h"
 
@@ -210,10 +211,16 @@ static void test_creds_parse(void)
 
 static void test_creds_chain(void)
 {
-	const char *saved[] = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-	                       "AWS_PROFILE", "AWS_SHARED_CREDENTIALS_FILE"};
-	char *old[5];
-	for (int i = 0; i < 5; i++) {
+	const char *saved[] = {"AWS_ACCESS_KEY_ID",
+	                       "AWS_SECRET_ACCESS_KEY",
+	                       "AWS_SESSION_TOKEN",
+	                       "AWS_PROFILE",
+	                       "AWS_SHARED_CREDENTIALS_FILE",
+	                       "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+	                       "AWS_CONTAINER_CREDENTIALS_FULL_URI"};
+	enum { NSAVED = sizeof(saved) / sizeof(saved[0]) };
+	char *old[NSAVED];
+	for (int i = 0; i < NSAVED; i++) {
 		old[i] = getenv(saved[i]) ? strdup(getenv(saved[i])) : NULL;
 		unsetenv(saved[i]);
 	}
@@ -250,13 +257,55 @@ static void test_creds_chain(void)
 	unsetenv("AWS_ACCESS_KEY_ID");
 	unlink(path);
 	CHECK(aws_creds_load(NULL, &c, err, sizeof(err)) == -1 && strstr(err, path));
-	for (int i = 0; i < 5; i++) {
+	/* with a container endpoint named, its cache is the source (not started here) */
+	setenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/credentials/x", 1);
+	CHECK(aws_creds_from_container(NULL) && !aws_creds_from_container("default"));
+	CHECK(aws_creds_load(NULL, &c, err, sizeof(err)) == -1 && strstr(err, "container"));
+	for (int i = 0; i < NSAVED; i++) {
 		if (old[i])
 			setenv(saved[i], old[i], 1);
 		else
 			unsetenv(saved[i]);
 		free(old[i]);
 	}
+}
+
+static void test_container_answer(void)
+{
+	static const char ok[] =
+	    "{\"Code\":\"Success\",\"AccessKeyId\":\"ASIAEXAMPLE\",\"SecretAccessKey\":"
+	    "\"sec/ret+\",\"Token\":\"tok==\",\"Expiration\":\"2030-01-02T03:04:05Z\"}";
+	aws_creds c;
+	time_t exp = 0;
+	char err[200] = "";
+	CHECKF(aws_ecs_parse(ok, sizeof(ok) - 1, &c, &exp, err, sizeof(err)) == 0, "%s", err);
+	CHECK(c.access_key_id && strcmp(c.access_key_id, "ASIAEXAMPLE") == 0);
+	CHECK(c.secret_access_key && strcmp(c.secret_access_key, "sec/ret+") == 0);
+	CHECK(c.session_token && strcmp(c.session_token, "tok==") == 0);
+	CHECK(exp == 1893553445); /* 2030-01-02T03:04:05Z */
+	aws_creds_clear(&c);
+	static const struct {
+		const char *json, *want;
+	} bad[] = {
+	    {"[]", "not a JSON object"},
+	    {"{\"AccessKeyId\":\"A\",\"Expiration\":\"2030-01-01T00:00:00Z\"}",
+	     "SecretAccessKey missing"},
+	    {"{\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"s\"}", "Expiration missing"},
+	    {"{\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"s\",\"Expiration\":\"tomorrow\"}",
+	     "Expiration missing or not"},
+	    {"{\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"s\",\"Token\":5,"
+	     "\"Expiration\":\"2030-01-01T00:00:00Z\"}",
+	     "Token is not a string"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		CHECKF(aws_ecs_parse(bad[i].json, strlen(bad[i].json), &c, &exp, err,
+		                     sizeof(err)) == -1 &&
+		           strstr(err, bad[i].want),
+		       "case %zu: %s", i, err);
+	}
+	/* not started: no credentials, a reason */
+	CHECK(aws_ecs_get(&c, err, sizeof(err)) == -1 && strstr(err, "not started"));
 }
 
 TEST_TABLE(secconfig_tests) = {
@@ -266,5 +315,6 @@ TEST_TABLE(secconfig_tests) = {
     {"secconfig: tls changes are detected for reload", test_tls_same},
     {"aws_creds: shared credentials file parsing", test_creds_parse},
     {"aws_creds: environment, AWS_PROFILE, explicit profile", test_creds_chain},
+    {"aws_ecs: container endpoint answers", test_container_answer},
     {NULL, NULL},
 };

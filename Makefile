@@ -118,7 +118,8 @@ build: $(BUILD)/rel/turnout $(BUILD)/asan/turnout $(BUILD)/rel/libwire.a $(BUILD
 
 FUZZ_LIB_OBJS := $(call obj,fuzzobj,$(WIRE_SRC) $(GEN_SRC))
 FUZZ_TARGETS  := $(addprefix $(BUILD)/fuzz/fuzz_,$(SCHEMA_STEMS)) $(BUILD)/fuzz/fuzz_frame \
-	$(BUILD)/fuzz/fuzz_config $(BUILD)/fuzz/fuzz_scram $(BUILD)/fuzz/fuzz_awscreds
+	$(BUILD)/fuzz/fuzz_config $(BUILD)/fuzz/fuzz_scram $(BUILD)/fuzz/fuzz_awscreds \
+	$(BUILD)/fuzz/fuzz_sasl
 
 $(BUILD)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(call obj,fuzzobj,proxy/config.c proxy/log.c \
 		proxy/secconfig.c routing/cfgjson.c routing/routes.c)
@@ -130,6 +131,14 @@ $(BUILD)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(call obj,fuzzobj,proxy/con
 $(BUILD)/fuzz/fuzz_scram: tests/fuzz/fuzz_scram.c $(call obj,fuzzobj,proxy/scram.c)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer $^ -o $@ -lcrypto
+
+# Broker answers to turnout's SASL exchange (SaslHandshake/SaslAuthenticate
+# through the codec, then the mechanism's parser).
+$(BUILD)/fuzz/fuzz_sasl: tests/fuzz/fuzz_sasl.c $(FUZZ_LIB_OBJS) $(call obj,fuzzobj,proxy/sasl.c \
+		proxy/scram.c proxy/msk_iam.c proxy/sigv4.c proxy/aws_creds.c proxy/aws_ecs.c \
+		proxy/secconfig.c proxy/frameio.c proxy/log.c routing/cfgjson.c)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer $^ -o $@ -levent -lcjson -lcrypto
 
 $(BUILD)/fuzz/fuzz_awscreds: tests/fuzz/fuzz_awscreds.c $(call obj,fuzzobj,proxy/aws_creds.c \
 		proxy/aws_ecs.c proxy/log.c)
@@ -154,6 +163,7 @@ $(BUILD)/fuzz/corpus/.stamp: $(BUILD)/fuzz/mkcorpus $(wildcard tests/fuzz/seeds/
 	cp -r tests/fuzz/seeds/config $(BUILD)/fuzz/corpus/config
 	cp -r tests/fuzz/seeds/scram $(BUILD)/fuzz/corpus/scram
 	cp -r tests/fuzz/seeds/awscreds $(BUILD)/fuzz/corpus/awscreds
+	cp -r tests/fuzz/seeds/sasl $(BUILD)/fuzz/corpus/sasl
 	@touch $@
 
 fuzz-build: $(FUZZ_TARGETS) $(BUILD)/fuzz/corpus/.stamp

@@ -79,7 +79,8 @@ static int parse_endpoint(char *err, size_t errlen)
 	const char *rel = getenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
 	if (rel && *rel) {
 		if (rel[0] != '/' || strlen(rel) >= sizeof(ecs.path) || strpbrk(rel, "\r\n ")) {
-			snprintf(err, errlen, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI must be a path");
+			snprintf(err, errlen,
+			         "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI must be a path");
 			return -1;
 		}
 		snprintf(ecs.host, sizeof(ecs.host), "169.254.170.2");
@@ -97,11 +98,13 @@ static int parse_endpoint(char *err, size_t errlen)
 	if (!u || !scheme || !host)
 		snprintf(err, errlen, "AWS_CONTAINER_CREDENTIALS_FULL_URI is not a URI");
 	else if (strcmp(scheme, "http") != 0)
-		snprintf(err, errlen, "AWS_CONTAINER_CREDENTIALS_FULL_URI: only http is supported "
-		                      "(https endpoints are not in this build)");
+		snprintf(err, errlen,
+		         "AWS_CONTAINER_CREDENTIALS_FULL_URI: only http is supported "
+		         "(https endpoints are not in this build)");
 	else if (!host_allowed(host))
-		snprintf(err, errlen, "AWS_CONTAINER_CREDENTIALS_FULL_URI: host %.64s is not loopback "
-		                      "or an ECS/EKS credentials address",
+		snprintf(err, errlen,
+		         "AWS_CONTAINER_CREDENTIALS_FULL_URI: host %.64s is not loopback "
+		         "or an ECS/EKS credentials address",
 		         host);
 	else if (strlen(host) >= sizeof(ecs.host))
 		snprintf(err, errlen, "AWS_CONTAINER_CREDENTIALS_FULL_URI: host too long");
@@ -131,8 +134,8 @@ static char *auth_token(char *err, size_t errlen)
 		if (f)
 			fclose(f);
 		if (!t) {
-			snprintf(err, errlen, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE %.200s unreadable",
-			         file);
+			snprintf(err, errlen,
+			         "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE %.200s unreadable", file);
 			return NULL;
 		}
 		while (n && (t[n - 1] == '\n' || t[n - 1] == '\r' || t[n - 1] == ' '))
@@ -157,8 +160,8 @@ static int parse_time(const char *s, time_t *out)
 	struct tm tm;
 	memset(&tm, 0, sizeof(tm));
 	char z = 0;
-	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%c", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-	           &tm.tm_min, &tm.tm_sec, &z) < 6 ||
+	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%c", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+	           &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &z) < 6 ||
 	    tm.tm_year < 1970 || tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 ||
 	    tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60)
 		return -1;
@@ -184,12 +187,14 @@ int aws_ecs_parse(const char *json, size_t len, aws_creds *out, time_t *expirati
 		snprintf(err, errlen, "container credentials: answer is not a JSON object");
 	else if (!cJSON_IsString(id) || !id->valuestring[0] || !cJSON_IsString(sk) ||
 	         !sk->valuestring[0])
-		snprintf(err, errlen, "container credentials: AccessKeyId or SecretAccessKey missing");
+		snprintf(err, errlen,
+		         "container credentials: AccessKeyId or SecretAccessKey missing");
 	else if (tk && !cJSON_IsNull(tk) && !cJSON_IsString(tk))
 		snprintf(err, errlen, "container credentials: Token is not a string");
 	else if (!cJSON_IsString(ex) || parse_time(ex->valuestring, expiration))
-		snprintf(err, errlen, "container credentials: Expiration missing or not "
-		                      "YYYY-MM-DDTHH:MM:SSZ");
+		snprintf(err, errlen,
+		         "container credentials: Expiration missing or not "
+		         "YYYY-MM-DDTHH:MM:SSZ");
 	else
 		rc = 0;
 	if (!rc) {
@@ -288,7 +293,8 @@ static void fetch(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	if (!ecs.conn) {
-		ecs.conn = evhttp_connection_base_new(ecs.base, ecs.dns, ecs.host, (uint16_t)ecs.port);
+		ecs.conn =
+		    evhttp_connection_base_new(ecs.base, ecs.dns, ecs.host, (uint16_t)ecs.port);
 		if (ecs.conn)
 			evhttp_connection_set_timeout(ecs.conn, 5);
 	}

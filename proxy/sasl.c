@@ -260,7 +260,8 @@ static int on_authenticate(sasl_session *s, const wire_sasl_authenticate_resp *r
 	}
 	s->round++;
 	s->lifetime_ms = s->auth_version >= 1 ? r->session_lifetime_ms : 0;
-	const char *in = (const char *)r->auth_bytes.p;
+	/* a null token (length -1) reads as empty */
+	const char *in = r->auth_bytes.len > 0 ? (const char *)r->auth_bytes.p : "";
 	size_t inlen = r->auth_bytes.len > 0 ? (size_t)r->auth_bytes.len : 0;
 	char why[300];
 	switch (s->mech) {

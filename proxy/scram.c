@@ -118,7 +118,7 @@ int scram_parse_server_first(const char *msg, size_t len, const char *cnonce, si
                              scram_server_first *out, char *err, size_t errlen)
 {
 	memset(out, 0, sizeof(*out));
-	if (memchr(msg, '\0', len))
+	if (len && memchr(msg, '\0', len))
 		return fail(err, errlen, "server-first contains a NUL byte");
 	if (len >= 2 && msg[0] == 'm' && msg[1] == '=')
 		return fail(err, errlen, "server-first asks for a mandatory extension (m=)");

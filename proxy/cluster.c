@@ -51,8 +51,8 @@ static void admin_fail(cluster_state *cs, const char *why)
 /* A TLS or SASL failure: the reason names the broker address. */
 static void admin_fail_at(cluster_state *cs, const char *why)
 {
-	char r[600];
-	snprintf(r, sizeof(r), "%s: %s", cs->admin_host, why);
+	char r[700];
+	snprintf(r, sizeof(r), "%.255s: %.399s", cs->admin_host, why);
 	admin_fail(cs, r);
 }
 

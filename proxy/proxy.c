@@ -128,6 +128,7 @@ void proxy_shutdown(proxy *px)
 	for (int c = 0; c < CLUSTER_COUNT; c++) {
 		if (px->clusters[c].admin)
 			bufferevent_free(px->clusters[c].admin);
+		sasl_session_free(px->clusters[c].sasl); /* a discovery exchange in flight */
 		if (px->clusters[c].refresh)
 			event_free(px->clusters[c].refresh);
 	}

@@ -234,7 +234,7 @@ void tls_describe_failure(struct bufferevent *bev, char *out, size_t outlen)
 		}
 		if (code == SSL_ERROR_SSL ||
 		    (code == SSL_ERROR_SYSCALL && !SSL_is_init_finished(ssl))) {
-			snprintf(out, outlen, "TLS handshake failed: %s in state \"%s\"",
+			snprintf(out, outlen, "TLS handshake failed: %s (state: %s)",
 			         code == SSL_ERROR_SSL ? "protocol error"
 			                               : "peer closed or I/O error",
 			         SSL_state_string_long(ssl));

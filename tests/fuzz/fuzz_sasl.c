@@ -36,8 +36,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	v.r[17] = (api_range){0, 1};
 	v.r[36] = (api_range){0, (int16_t)((data[0] >> 3) % 3)};
 	char err[400] = "";
-	sasl_session *s = sasl_session_new(&cfg, "b-1.x.kafka.us-east-1.amazonaws.com", &v, err,
-	                                   sizeof(err));
+	sasl_session *s =
+	    sasl_session_new(&cfg, "b-1.x.kafka.us-east-1.amazonaws.com", &v, err, sizeof(err));
 	if (!s)
 		abort(); /* the inputs above are all valid */
 	struct evbuffer *out = evbuffer_new();
@@ -53,8 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rc = sasl_session_response(s, data + 1, size - 1, err, sizeof(err));
 	if (rc == SASL_FAILED && !err[0])
 		abort(); /* a failure must say why */
-	if (rc == SASL_AGAIN && sasl_session_request(s, 1, out, err, sizeof(err)) &&
-	    !err[0])
+	if (rc == SASL_AGAIN && sasl_session_request(s, 1, out, err, sizeof(err)) && !err[0])
 		abort();
 	evbuffer_free(out);
 	sasl_session_free(s);

@@ -413,7 +413,7 @@ def test_hostname_mismatch_on_one_broker(env, clusters, certs):
     for part, broker in ((0, 1), (1, 2), (2, 3)):
         clusters.ok(f"leader target {topic} {part} {broker}")
     results = {0: [], 1: [], 2: []}
-    p = Producer({"bootstrap.servers": t.bootstrap, "message.timeout.ms": 8000,
+    p = Producer({"bootstrap.servers": t.bootstrap, "message.timeout.ms": 4000,
                   "linger.ms": 5})
     for i in range(90):
         p.produce(topic, value=f"m{i}".encode(), partition=i % 3,

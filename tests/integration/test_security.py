@@ -358,15 +358,19 @@ def test_wrong_password_then_recovery(env, clusters, certs):
     assert re.search(r"event=closed .*reason=\"upstream target broker \d+ .*sasl failed", 
                      t.log_text())
 
-    # the producer's connections authenticated before the change and keep working
+    # the producer keeps producing; its connections authenticated before the
+    # change normally carry on, but one the client re-opens meanwhile (idle
+    # close, metadata refresh under load) fails auth until the password is
+    # back: so only "nothing lost once it is back" is asserted
     for i in range(50):
         p.produce(topic, value=f"during-{i}".encode(),
                   on_delivery=lambda err, msg: acked.append(err is None))
-    assert p.flush(30) == 0 and len(acked) == 100 and all(acked)
+    p.flush(5)
     assert t.alive()
 
-    # the broker takes the password again: new clients work
+    # the broker takes the password again: new clients work, nothing was lost
     front.cmd(f"password alice {PASSWORD}")
+    assert p.flush(30) == 0 and len(acked) == 100 and all(acked)
     assert not metadata_v1_closes(t.addr)
     got = run([require_tool("kcat"), "-C", "-b", t.bootstrap, "-t", topic, "-o", "beginning",
                "-e", "-q", "-f", "%s\n"], timeout=60).stdout.decode().split()

@@ -65,12 +65,9 @@ static int send_request(cluster_state *cs, int16_t api, int16_t v, const void *b
 	                     .correlation_id = cs->admin_step,
 	                     .client_id = wire_str_c("turnout"),
 	                     .version = (int8_t)wire_req_header_version(api, v)};
-	const wire_msg_type *t = wire_msg_find(api, WIRE_REQUEST);
-	int rc = wire_wr_int32(&w, 0) || wire_req_header_encode(&w, &h) || t->encode(&w, v, body);
-	if (!rc) {
-		wire_wr_put_int32_at(&w, 0, (int32_t)(w.len - 4));
+	int rc = frameio_encode_request(&w, &h, body);
+	if (!rc)
 		rc = bufferevent_write(cs->admin, w.buf, w.len);
-	}
 	wire_wr_free(&w);
 	return rc ? -1 : 0;
 }

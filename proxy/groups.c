@@ -10,6 +10,7 @@
 
 #include "proxy/log.h"
 #include "proxy/proxy.h"
+#include "proxy/view.h"
 
 static int same(const char *s, const char *p, size_t len)
 {
@@ -40,6 +41,7 @@ group_rt *groups_get(proxy *px, const char *id, size_t len, int create)
 	cutover_init(&g->flip, routes_group(&px->cfg->routes, id, len));
 	g->cluster = g->flip.cluster;
 	gs->v[gs->n++] = g;
+	view_update(px);
 	log_info("group=%s event=group_seen cluster=%s", g->id, config_cluster_names[g->cluster]);
 	return g;
 }

@@ -48,6 +48,7 @@ int proxy_init(proxy *px, struct event_base *base, config *cfg)
 	px->base = base;
 	px->cfg = cfg;
 	TAILQ_INIT(&px->clients);
+	view_update(px);
 	TAILQ_INIT(&px->justfree);
 	px->dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
 	px->janitor = event_new(base, -1, 0, janitor, px);

@@ -73,6 +73,7 @@ struct proxy {
 	groups groups;                      /* consumer groups seen, where each is served */
 	topic_ids topic_ids[CLUSTER_COUNT]; /* topic id -> name, per cluster */
 	unsigned route_gen;                 /* bumped whenever a topic changes cluster */
+	int uniform_cluster;                /* view_update(): all routes on one cluster, or -1 */
 	char *presented_cluster_id;         /* the one cluster id clients see */
 	char *config_path;                  /* the file reloads read */
 	struct stat config_stat;            /* its identity when last read */

@@ -21,6 +21,7 @@
 #include "proxy/groups.h"
 #include "proxy/log.h"
 #include "proxy/proxy.h"
+#include "proxy/view.h"
 
 static int same_str(const char *a, const char *b)
 {
@@ -96,6 +97,7 @@ int reload_now(proxy *px, const char *trigger)
 	px->cfg = cfg;
 	log_threshold = cfg->log_level;
 	px->route_gen++;
+	view_update(px);
 	px->reloads_ok++;
 	px->reload_error[0] = '\0';
 	config_free(old);

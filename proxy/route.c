@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "proxy/frameio.h"
 #include "proxy/groups.h"
 #include "proxy/local.h"
 #include "proxy/log.h"
@@ -95,17 +96,6 @@ static int answer_error(client *c, const wire_req_header *h, const decoded *d, p
 	return rc ? -1 : 0;
 }
 
-/* Encodes h + body m at h's version, size prefix included. */
-static int encode_request(const wire_req_header *h, const void *m, wire_wr *w)
-{
-	const wire_msg_type *t = wire_msg_find(h->api_key, WIRE_REQUEST);
-	if (!t || wire_wr_int32(w, 0) || wire_req_header_encode(w, h) ||
-	    t->encode(w, h->api_version, m))
-		return -1;
-	wire_wr_put_int32_at(w, 0, (int32_t)(wire_wr_size(w) - 4));
-	return 0;
-}
-
 /* Sends sub[k] (a request body for cluster k) to each cluster, encoded at
  * the client's version and correlation id; the answers are merged. */
 static int send_split(client *c, const wire_req_header *h, pending *p,
@@ -116,7 +106,7 @@ static int send_split(client *c, const wire_req_header *h, pending *p,
 	for (int k = 0; k < CLUSTER_COUNT; k++) {
 		wire_wr w;
 		wire_wr_init(&w, false);
-		int rc = encode_request(h, sub[k], &w) || client_send_encoded(c, k, &w, p);
+		int rc = frameio_encode_request(&w, h, sub[k]) || client_send_encoded(c, k, &w, p);
 		wire_wr_free(&w);
 		if (rc)
 			return -1;
@@ -399,7 +389,7 @@ int route_request(client *c, const wire_req_header *h, pending *p, struct evbuff
 	case WIRE_API_FETCH:
 	case WIRE_API_LIST_OFFSETS:
 		/* decoding costs a copy of the frame: only while routes are mixed */
-		decide = view_uniform(px) != home;
+		decide = px->uniform_cluster != home;
 		break;
 	}
 	if (!decide) {

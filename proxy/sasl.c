@@ -167,12 +167,9 @@ static int encode_frame(struct evbuffer *out, int16_t api, int16_t v, int32_t co
 	                     .correlation_id = corr,
 	                     .client_id = wire_str_c("turnout"),
 	                     .version = (int8_t)wire_req_header_version(api, v)};
-	const wire_msg_type *t = wire_msg_find(api, WIRE_REQUEST);
-	int rc = wire_wr_int32(&w, 0) || wire_req_header_encode(&w, &h) || t->encode(&w, v, body);
-	if (!rc) {
-		wire_wr_put_int32_at(&w, 0, (int32_t)(w.len - 4));
+	int rc = frameio_encode_request(&w, &h, body);
+	if (!rc)
 		rc = frameio_put(out, &w);
-	}
 	OPENSSL_cleanse(w.buf, w.len); /* the frame may carry a password or a proof */
 	wire_wr_free(&w);
 	return rc ? -1 : 0;

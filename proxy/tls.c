@@ -43,6 +43,27 @@ static int readable(const char *path, const char *field, char *err, size_t errle
 	return -1;
 }
 
+/* Loads cert_file (a chain) and key_file into ctx; errors name
+ * <where>.cert_file / <where>.key_file. */
+static int load_cert_key(SSL_CTX *ctx, const char *where, const char *cert, const char *key,
+                         char *err, size_t errlen)
+{
+	char f[160];
+	snprintf(f, sizeof(f), "%.100s.cert_file", where);
+	if (readable(cert, f, err, errlen))
+		return -1;
+	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1)
+		return ssl_fail(err, errlen, f, "cannot load the certificate");
+	snprintf(f, sizeof(f), "%.100s.key_file", where);
+	if (readable(key, f, err, errlen))
+		return -1;
+	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1 ||
+	    SSL_CTX_check_private_key(ctx) != 1)
+		return ssl_fail(err, errlen, f,
+		                "cannot load the key or it does not match cert_file");
+	return 0;
+}
+
 static SSL_CTX *client_ctx(const config_tls *t, const char *field, char *err, size_t errlen)
 {
 	char f[160];
@@ -65,24 +86,8 @@ static SSL_CTX *client_ctx(const config_tls *t, const char *field, char *err, si
 		ssl_fail(err, errlen, field, "cannot load the system trust store");
 		goto fail;
 	}
-	if (t->cert_file) {
-		snprintf(f, sizeof(f), "%s.cert_file", field);
-		if (readable(t->cert_file, f, err, errlen))
-			goto fail;
-		if (SSL_CTX_use_certificate_chain_file(ctx, t->cert_file) != 1) {
-			ssl_fail(err, errlen, f, "cannot load the client certificate");
-			goto fail;
-		}
-		snprintf(f, sizeof(f), "%s.key_file", field);
-		if (readable(t->key_file, f, err, errlen))
-			goto fail;
-		if (SSL_CTX_use_PrivateKey_file(ctx, t->key_file, SSL_FILETYPE_PEM) != 1 ||
-		    SSL_CTX_check_private_key(ctx) != 1) {
-			ssl_fail(err, errlen, f,
-			         "cannot load the key or it does not match cert_file");
-			goto fail;
-		}
-	}
+	if (t->cert_file && load_cert_key(ctx, field, t->cert_file, t->key_file, err, errlen))
+		goto fail;
 	return ctx;
 fail:
 	SSL_CTX_free(ctx);
@@ -97,19 +102,8 @@ static SSL_CTX *server_ctx(const config_listen_tls *l, char *err, size_t errlen)
 		return NULL;
 	}
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-	if (readable(l->cert_file, "listen_tls.cert_file", err, errlen) ||
-	    readable(l->key_file, "listen_tls.key_file", err, errlen))
+	if (load_cert_key(ctx, "listen_tls", l->cert_file, l->key_file, err, errlen))
 		goto fail;
-	if (SSL_CTX_use_certificate_chain_file(ctx, l->cert_file) != 1) {
-		ssl_fail(err, errlen, "listen_tls.cert_file", "cannot load the certificate");
-		goto fail;
-	}
-	if (SSL_CTX_use_PrivateKey_file(ctx, l->key_file, SSL_FILETYPE_PEM) != 1 ||
-	    SSL_CTX_check_private_key(ctx) != 1) {
-		ssl_fail(err, errlen, "listen_tls.key_file",
-		         "cannot load the key or it does not match cert_file");
-		goto fail;
-	}
 	return ctx;
 fail:
 	SSL_CTX_free(ctx);

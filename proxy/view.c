@@ -41,7 +41,7 @@ int view_topic(proxy *px, const char *topic, size_t len, int *held)
 	return routes_topic(r, topic, len, clusters, n, 0, &why, &conflict);
 }
 
-int view_uniform(proxy *px)
+static int uniform(proxy *px)
 {
 	const routes *r = &px->cfg->routes;
 	int k = r->default_cluster;
@@ -60,6 +60,11 @@ int view_uniform(proxy *px)
 		if (px->groups.v[i]->cluster != k || cutover_busy(&px->groups.v[i]->flip))
 			return -1;
 	return k;
+}
+
+void view_update(proxy *px)
+{
+	px->uniform_cluster = uniform(px);
 }
 
 static int cmp_id(const void *a, const void *b)

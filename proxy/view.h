@@ -27,8 +27,10 @@ typedef struct topic_ids {
  * the old cluster. */
 int view_topic(proxy *px, const char *topic, size_t len, int *held);
 /* The single cluster every topic and group is served from now, or -1 when
- * routes are mixed (then Produce and Fetch are checked per topic). */
-int view_uniform(proxy *px);
+ * routes are mixed (then Produce and Fetch are checked per topic). Read on
+ * every Produce and Fetch, so it is kept in px->uniform_cluster and
+ * recomputed by view_update() whenever routes or a group's cluster change. */
+void view_update(proxy *px);
 
 void view_learn_topic_id(proxy *px, int cluster, const wire_uuid *id, wire_str name);
 /* Name of a topic id on cluster; len -1 when unknown. */

@@ -469,8 +469,7 @@ static void txn_check(rd_kafka_error_t *e, const char *what)
 
 /* One transaction of n records "<prefix><i>"; offsets sent for the group
  * (partition 0 at offset n) when send_offsets is set. */
-static void txn_one(const opts *o, rd_kafka_t *rk, const char *prefix, int commit,
-                    int send_offsets)
+static void txn_one(const opts *o, rd_kafka_t *rk, const char *prefix, int commit, int send_offsets)
 {
 	txn_check(rd_kafka_begin_transaction(rk), "begin_transaction");
 	produce_n(rk, o->topic, prefix, o->n);
@@ -555,9 +554,9 @@ static const struct {
 	int (*run)(const opts *o);
 	int need_topic, need_group, need_n;
 } cmds[] = {
-    {"produce", cmd_produce, 1, 0, 1},    {"consume", cmd_consume, 1, 0, 0},
-    {"group", cmd_group, 1, 1, 1},        {"metadata", cmd_metadata, 0, 0, 0},
-    {"txn", cmd_txn, 1, 1, 1},            {"committed", cmd_committed, 1, 1, 0},
+    {"produce", cmd_produce, 1, 0, 1}, {"consume", cmd_consume, 1, 0, 0},
+    {"group", cmd_group, 1, 1, 1},     {"metadata", cmd_metadata, 0, 0, 0},
+    {"txn", cmd_txn, 1, 1, 1},         {"committed", cmd_committed, 1, 1, 0},
 };
 
 static void usage(void)

@@ -380,6 +380,16 @@ void client_close(client *c, const char *reason)
 	event_active(c->px->janitor, EV_TIMEOUT, 0);
 }
 
+void client_close_broker(proxy *px, const vbroker *vb, const char *reason)
+{
+	client *c = TAILQ_FIRST(&px->clients), *next;
+	for (; c; c = next) {
+		next = TAILQ_NEXT(c, link); /* client_close moves c to justfree */
+		if (c->vb == vb || (c->up && c->up->vb == vb))
+			client_close(c, reason);
+	}
+}
+
 int client_is_closed(const client *c)
 {
 	return c->closed;

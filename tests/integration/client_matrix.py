@@ -493,13 +493,8 @@ class Env:
         return self._shared[cell]["seeded"]
 
     def _vid_table(self):
-        if self._vids is None:
-            vids = {}
-            for vid, cluster, broker, port in re.findall(
-                    r"event=vbroker_listening vid=(\d+) cluster=(\w+) broker=(-?\d+) "
-                    r"listen=[\d.]+:(\d+)", self.turnout.log_text()):
-                vids[int(vid)] = (cluster, int(broker), int(port))
-            self._vids = vids
+        if self._vids is None:  # the brokers listed do not change during the matrix
+            self._vids = self.turnout.vbrokers()
         return self._vids
 
     def real_id(self, vid):

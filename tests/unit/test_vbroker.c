@@ -25,9 +25,10 @@ static int listening(int port)
 static void test_vbroker_retire_and_return(void)
 {
 	char err[256] = "";
-	config *cfg = config_parse("{\"listen\": \"127.0.0.1:0\", \"clusters\": {\"legacy\": "
-	                           "{\"bootstrap\": \"a:1\"}, \"target\": {\"bootstrap\": \"b:1\"}}}",
-	                           err, sizeof(err));
+	config *cfg =
+	    config_parse("{\"listen\": \"127.0.0.1:0\", \"clusters\": {\"legacy\": "
+	                 "{\"bootstrap\": \"a:1\"}, \"target\": {\"bootstrap\": \"b:1\"}}}",
+	                 err, sizeof(err));
 	CHECKF(cfg != NULL, "%s", err);
 	if (!cfg)
 		return;
@@ -85,7 +86,6 @@ static void test_vbroker_retire_and_return(void)
 }
 
 TEST_TABLE(vbroker_unit_tests) = {
-    {"virtual brokers retire and return on the same vid and port",
-     test_vbroker_retire_and_return},
+    {"virtual brokers retire and return on the same vid and port", test_vbroker_retire_and_return},
     {NULL, NULL},
 };

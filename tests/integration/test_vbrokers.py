@@ -19,8 +19,8 @@ import time
 
 import pytest
 
-from harness import (BUILD_DIR, kafka_request, recv_exact, unique_topic,
-                     wait_until)
+from harness import (BUILD_DIR, api_versions_v0, kafka_request, recv_exact,
+                     unique_topic, wait_until)
 from turnout_proc import Turnout
 
 RDK = BUILD_DIR / "modern" / "rdk_client"
@@ -192,3 +192,22 @@ def test_down_broker_retires_only_where_metadata_drops_it(clusters, fast_turnout
     wait_until(lambda: open_session(port).close() is None and
                metadata_through(t)[0].get(vid) == port, timeout=10,
                what="the broker served again on its old port")
+
+
+def test_lifecycle_commands_by_mock_version(clusters):
+    """hide/decommission/add/controller drive the 2.15.1 mock only; the
+    2.0.2 build refuses them by name instead of pretending."""
+    replies = {}
+    for cmd in ("hide legacy 1", "decommission legacy 1", "add legacy 1",
+                "controller legacy 2"):
+        replies[cmd.split()[0]] = reply = clusters.cmd(cmd)
+        if clusters.flavor == "debian":
+            assert reply == f"ERR {cmd.split()[0]} needs librdkafka 2.15 or later " \
+                            f"(this is 2.0.2)", reply
+        else:
+            assert reply.startswith(f"OK {cmd}"), (cmd, reply)
+    if clusters.flavor == "modern":
+        # the re-added broker listens on the port the reply names
+        port = int(replies["add"].rsplit(":", 1)[1])
+        assert 18 in api_versions_v0(("127.0.0.1", port))
+        assert clusters.cmd("add legacy 1").startswith("ERR")  # it exists again

@@ -280,13 +280,24 @@ def kp_member(args):
     makes a follower's SyncGroup late: librdkafka's mock completes a sync as
     soon as the leader's SyncGroup assigns every member and answers a
     follower's SyncGroup that arrives after that with INVALID_REQUEST.
-    kafka-python raises that from poll() and rejoins on the next one."""
+    kafka-python raises that from poll() and rejoins on the next one; the
+    leader's assignor waits a little so that this race is rare."""
     import select
     from kafka import KafkaConsumer, TopicPartition
+    from kafka.coordinator.assignors.range import RangePartitionAssignor
+
+    class PatientRange(RangePartitionAssignor):
+        """The range assignor, run by the group leader after a pause, so the
+        followers' SyncGroup reaches the mock before the leader's does."""
+        @classmethod
+        def assign(cls, cluster, member_metadata):
+            time.sleep(0.5)
+            return super().assign(cluster, member_metadata)
     c = KafkaConsumer(
         args.topic, group_id=args.group, auto_offset_reset="earliest",
         enable_auto_commit=False, session_timeout_ms=SESSION_TIMEOUT_MS,
-        heartbeat_interval_ms=500, max_poll_interval_ms=10000, **kp_common(args))
+        heartbeat_interval_ms=500, max_poll_interval_ms=10000,
+        partition_assignment_strategy=[PatientRange], **kp_common(args))
 
     def say(obj):
         print(json.dumps(obj), flush=True)

@@ -247,6 +247,15 @@ def kcat_group(env, bs, topic, group, n):
         wait_until(lambda: len(a.records) >= n and a.assigned == GROUP_PARTITIONS,
                    timeout=40, what=f"kcat member A: {n} records")
         sizes = [a.assigned]
+        # kcat commits on a timer: wait for it before the rebalance, which
+        # drops offsets not yet committed (the reassigned partitions would
+        # be read again from the beginning)
+        ends = {}
+        for p, o, _, _ in a.records:
+            ends[str(p)] = max(ends.get(str(p), 0), o + 1)
+        wait_until(lambda: all(oracle_committed(env, topic, group).get(p) == o
+                               for p, o in ends.items()),
+                   timeout=20, what="kcat member A's commits")
         b = KcatMember(bs, group, topic)
         wait_until(lambda: a.assigned and b.assigned and
                    a.assigned + b.assigned == GROUP_PARTITIONS,

@@ -9,13 +9,13 @@
 // Prints one JSON object on stdout and exits 0, or {"error": ...} and exits 1.
 'use strict';
 
-const { Kafka, logLevel, Partitioners } = require('kafkajs');
+const { Kafka, logLevel, Partitioners, PartitionAssigners } = require('kafkajs');
 
 const [op, bootstrap, topicArg, group, nArg, acksArg, idemArg, prefix] = process.argv.slice(2);
 const topics = topicArg && topicArg !== '-' ? topicArg.split(',') : [];
 const topic = topics[0];
 const n = Number(nArg) || 0;
-const TIMEOUT_MS = 40000;
+const TIMEOUT_MS = 60000;
 
 // kafkajs logs through console.log by default; stdout is for the result.
 const toStderr = () => ({ namespace, level, log }) => {
@@ -111,6 +111,15 @@ async function consume() {
   return { records };
 }
 
+// The round robin assigner, run by the group leader after a pause:
+// librdkafka's mock completes a sync as soon as the leader's SyncGroup
+// assigns every member and answers a follower's SyncGroup that arrives
+// after that with INVALID_REQUEST, which sends the group round again.
+const patientRoundRobin = (config) => {
+  const rr = PartitionAssigners.roundRobin(config);
+  return { ...rr, assign: async (args) => { await sleep(500); return rr.assign(args); } };
+};
+
 async function groupOp() {
   const records = [];
   const next = {}; // partition -> next offset, what A commits
@@ -118,6 +127,7 @@ async function groupOp() {
   const member = async (name) => {
     const c = kafka.consumer({
       groupId: group, sessionTimeout: 6000, heartbeatInterval: 500, rebalanceTimeout: 10000,
+      partitionAssigners: [patientRoundRobin],
     });
     c.on(c.events.GROUP_JOIN, (e) => {
       assignment[name] = (e.payload.memberAssignment[topic] || []).length;

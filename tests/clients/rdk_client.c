@@ -47,6 +47,12 @@
 
 enum { MAX_PROPS = 32, MAX_TOPICS = 16, MAX_PARTS = 64 };
 
+/* acks=0 records count as delivered once written to the socket. The mock
+ * answers them anyway; closing before it has read them all and before its
+ * answers are read makes the kernel reset the connection, and the mock
+ * then drops what it has not read. Real brokers send no answer. */
+enum { ACKS0_LINGER_MS = 1000 };
+
 typedef struct opts {
 	const char *op, *bootstrap, *topic, *group, *txn_id, *acks, *prefix;
 	const char *topics[MAX_TOPICS]; /* metadata filter */
@@ -208,6 +214,8 @@ static int cmd_produce(const opts *o)
 	produce_n(rk, o->topic, o->prefix, o->n);
 	rd_kafka_resp_err_t err = rd_kafka_flush(rk, o->timeout_ms);
 	int left = rd_kafka_outq_len(rk);
+	if (!strcmp(o->acks, "0"))
+		rd_kafka_poll(rk, ACKS0_LINGER_MS);
 	rd_kafka_destroy(rk);
 	if (err || left)
 		die("flush: %s, %d left", rd_kafka_err2str(err), left);

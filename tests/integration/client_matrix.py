@@ -170,9 +170,21 @@ def kcat_produce(bs, topic, n, acks, idempotent):
     if idempotent:
         cmd += ["-X", "enable.idempotence=true"]
     data = "".join(f"k{i % 5}:v{i}\n" for i in range(n)).encode()
-    res = subprocess.run(cmd, input=data, capture_output=True, timeout=RUN_TIMEOUT)
-    if res.returncode != 0:
-        raise ClientFailed(f"kcat -P exited {res.returncode}: {res.stderr[-1500:]!r}")
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdin.write(data)
+    proc.stdin.flush()
+    if acks == "0":
+        # kcat exits at end of input; let the mock read the records first
+        # (see ACKS0_LINGER_MS in rdk_client.c)
+        time.sleep(1)
+    try:
+        _, err = proc.communicate(timeout=RUN_TIMEOUT)  # closes stdin: end of input
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise ClientFailed("kcat -P did not finish") from None
+    if proc.returncode != 0:
+        raise ClientFailed(f"kcat -P exited {proc.returncode}: {err[-1500:]!r}")
 
 
 def kcat_consume(bs, topic):

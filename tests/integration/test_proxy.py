@@ -11,7 +11,8 @@ import subprocess
 import time
 
 from harness import (kafka_request, kafka_roundtrip, kcat_consume,
-                     kcat_metadata, recv_exact, require_tool, unique_topic)
+                     kcat_metadata, recv_exact, require_tool, unique_topic,
+                     wait_until)
 
 
 def parse_kcat_metadata(text):
@@ -259,6 +260,45 @@ def test_pipelined_requests_answer_in_order(clusters, turnout):
             size = struct.unpack(">i", recv_exact(s, 4))[0]
             seen.append(struct.unpack(">i", recv_exact(s, size)[:4])[0])
     assert seen == [1000 + i for i in range(50)]
+
+
+def produce_v3_acks0(topic, corr, value):
+    """A Produce v3 request, acks=0, one record in a v2 batch for partition 0."""
+    from kafka.record.default_records import DefaultRecordBatchBuilder
+    b = DefaultRecordBatchBuilder(magic=2, compression_type=0, is_transactional=0,
+                                  producer_id=-1, producer_epoch=-1, base_sequence=-1,
+                                  batch_size=1 << 20)
+    b.append(0, int(time.time() * 1000), b"k", value, [])
+    batch = bytes(b.build())
+    t = topic.encode()
+    body = struct.pack(">hhii", -1, 0, 10000, 1) + struct.pack(">h", len(t)) + t
+    body += struct.pack(">iii", 1, 0, len(batch)) + batch
+    return kafka_request(0, 3, corr, body)
+
+
+def test_pipelined_acks0_produce_then_hang_up(clusters, turnout):
+    """Regression: a client writes 300 acks=0 Produce requests at once and
+    hangs up. librdkafka's mock answers acks=0 anyway; turnout dropped only
+    replies to the 16 latest such requests and closed the client on the
+    next ("broker answered correlation id 0"), and it closed the upstream
+    with those replies unread, so the kernel sent a reset and the broker
+    dropped requests it had not read yet. Every record must land."""
+    vid = turnout.vid_of("legacy", 1)
+    port = turnout.vbrokers()[vid][2]
+    topics = []
+    for round_ in range(3):
+        topic = unique_topic("a0")
+        clusters.ok(f"create legacy {topic} 1 1")
+        clusters.ok(f"leader legacy {topic} 0 1")
+        topics.append(topic)
+        with socket.create_connection(("127.0.0.1", port)) as s:
+            s.sendall(b"".join(produce_v3_acks0(topic, i, f"v{i}".encode())
+                               for i in range(300)))
+    for topic in topics:
+        wait_until(lambda: len(kcat_consume(clusters.bootstrap("legacy"), topic)) == 300,
+                   timeout=15, what=f"300 acks=0 records in {topic}")
+    assert "broker answered correlation id" not in turnout.log_text()
+    assert "the broker did not close its side" not in turnout.log_text()
 
 
 def test_silent_upstream_times_out(clusters, tmp_path):

@@ -33,6 +33,7 @@ GEN_SRC   := $(GEN)/wire_msgs.c
 FILL_SRC  := $(GEN)/wire_msgs_fill.c tests/unit/fill_support.c
 UNIT_SRC  := $(sort $(wildcard tests/unit/*.c))
 CLUSTER_SRC := $(sort $(wildcard tests/cluster/*.c))
+CLIENT_SRC := $(sort $(wildcard tests/clients/*.c))
 PROXY_SRC := $(sort $(wildcard proxy/*.c) $(wildcard routing/*.c))
 PROXY_LIBS := -levent_openssl -levent -lcjson -lssl -lcrypto
 
@@ -108,11 +109,23 @@ $(BUILD)/modern/mockcluster: $(CLUSTER_SRC) $(wildcard tests/cluster/*.h) $(MODE
 $(MODERN_RDKAFKA)/.built:
 	bash scripts/build-librdkafka.sh
 
+# The librdkafka test client of the client matrix, against both librdkafkas.
+$(BUILD)/debian/rdk_client: $(CLIENT_SRC) $(wildcard tests/clients/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 $(WARN) -O1 -g -I. $(CLIENT_SRC) -o $@ \
+		$$(pkg-config --cflags --libs rdkafka)
+
+$(BUILD)/modern/rdk_client: $(CLIENT_SRC) $(wildcard tests/clients/*.h) $(MODERN_RDKAFKA)/.built
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 $(WARN) -O1 -g -I. $(CLIENT_SRC) -o $@ \
+		-I$(MODERN_RDKAFKA)/include \
+		$$(PKG_CONFIG_PATH=$(MODERN_RDKAFKA)/lib/pkgconfig pkg-config --static --libs rdkafka-static)
+
 cluster: $(BUILD)/debian/mockcluster
 cluster-modern: $(BUILD)/modern/mockcluster
 
 build: $(BUILD)/rel/turnout $(BUILD)/asan/turnout $(BUILD)/rel/libwire.a $(BUILD)/asan/unit_tests $(BUILD)/asan/wire_peer \
-	$(BUILD)/debian/mockcluster
+	$(BUILD)/debian/mockcluster $(BUILD)/debian/rdk_client
 
 # ---- fuzzing: one libFuzzer binary per schema file, plus frame/header ----
 
@@ -183,7 +196,7 @@ deps:
 test: deps
 	$(MAKE) --no-print-directory test-run
 
-test-run: format-check build $(BUILD)/modern/mockcluster fuzz-build
+test-run: format-check build $(BUILD)/modern/mockcluster $(BUILD)/modern/rdk_client fuzz-build
 	bash tests/run_all.sh
 
 demo: deps

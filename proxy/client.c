@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "proxy/frameio.h"
 #include "proxy/log.h"
@@ -31,6 +32,7 @@ enum {
 	MAX_PENDING = 1000,     /* stop reading a client with this many in flight */
 	OUTPUT_HIGH = 16 << 20, /* stop reading upstream while the client lags this much */
 	HEADER_PEEK = 512,      /* bytes copied to parse a request header */
+	LINGER_SECONDS = 2,     /* wait for a broker to close after the client did */
 };
 
 static void pending_free(pending *p)
@@ -317,12 +319,42 @@ static void client_write(struct bufferevent *bev, void *arg)
 		set_upstream_reading(c, 1);
 }
 
-/* After the client hung up, requests already read (acks=0 Produce among
- * them) still go out before the upstream connection is closed. */
-static void upstream_drained(struct bufferevent *bev, void *arg)
+/*
+ * After the client hung up, requests already read (acks=0 Produce among
+ * them) still go out; then turnout half-closes the upstream and reads (and
+ * drops) what the broker still sends until the broker closes too. Closing
+ * with unread data would make the kernel answer with a reset, and a broker
+ * that gets a reset drops the requests it has not read yet.
+ */
+static void upstream_linger_read(struct bufferevent *bev, void *arg)
+{
+	(void)arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	evbuffer_drain(in, evbuffer_get_length(in));
+}
+
+static void upstream_linger_event(struct bufferevent *bev, short what, void *arg)
 {
 	(void)bev;
-	client_close(arg, "client closed the connection");
+	client_close(arg, what & BEV_EVENT_EOF ? "client closed the connection"
+	                  : what & BEV_EVENT_TIMEOUT
+	                      ? "client closed the connection; the broker did not close its side"
+	                      : "client closed the connection; upstream failed while closing");
+}
+
+static void upstream_drained(struct bufferevent *bev, void *arg)
+{
+	struct timeval linger = {LINGER_SECONDS, 0};
+	upstream_linger_read(bev, arg);
+	bufferevent_disable(bev, EV_WRITE);
+	tls_close_notify(bev);
+	if (shutdown(bufferevent_getfd(bev), SHUT_WR)) {
+		client_close(arg, "client closed the connection");
+		return;
+	}
+	bufferevent_setcb(bev, upstream_linger_read, NULL, upstream_linger_event, arg);
+	bufferevent_set_timeouts(bev, &linger, NULL);
+	bufferevent_enable(bev, EV_READ);
 }
 
 static void upstream_drain_failed(struct bufferevent *bev, short what, void *arg)
@@ -337,11 +369,16 @@ static void client_event(struct bufferevent *bev, short what, void *arg)
 	client *c = arg;
 	if (what & BEV_EVENT_CONNECTED)
 		return; /* TLS listener: handshake done */
-	if ((what & BEV_EVENT_EOF) && c->up &&
-	    evbuffer_get_length(bufferevent_get_output(c->up->bev)) > 0) {
-		bufferevent_disable(c->bev, EV_READ | EV_WRITE);
-		bufferevent_setcb(c->up->bev, NULL, upstream_drained, upstream_drain_failed, c);
-		return;
+	if ((what & BEV_EVENT_EOF) && c->up) {
+		size_t unsent = evbuffer_get_length(bufferevent_get_output(c->up->bev));
+		if (unsent || c->up->connected) {
+			bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+			bufferevent_setcb(c->up->bev, NULL, upstream_drained, upstream_drain_failed,
+			                  c);
+			if (!unsent)
+				upstream_drained(c->up->bev, c);
+			return;
+		}
 	}
 	char why[300] = "client socket error";
 	if (!(what & BEV_EVENT_EOF) && tls_is_tls(bev))
@@ -410,6 +447,16 @@ void client_close(client *c, const char *reason)
 	TAILQ_REMOVE(&c->px->clients, c, link);
 	TAILQ_INSERT_TAIL(&c->px->justfree, c, link);
 	event_active(c->px->janitor, EV_TIMEOUT, 0);
+}
+
+void client_close_broker(proxy *px, const vbroker *vb, const char *reason)
+{
+	client *c = TAILQ_FIRST(&px->clients), *next;
+	for (; c; c = next) {
+		next = TAILQ_NEXT(c, link); /* client_close moves c to justfree */
+		if (c->vb == vb || (c->up && c->up->vb == vb))
+			client_close(c, reason);
+	}
 }
 
 int client_is_closed(const client *c)

@@ -6,6 +6,8 @@
  * ApiVersions answer depends on both. A cluster with `tls` is reached over
  * TLS (tls.c); one with `sasl` authenticates between ApiVersions and
  * Metadata (sasl.c), exactly as client connections do.
+ * Each answered refresh tells vbroker.c which brokers the cluster lists, so
+ * brokers that left are retired.
  */
 #include <event2/bufferevent.h>
 #include <event2/dns.h>
@@ -126,10 +128,18 @@ static int on_metadata(cluster_state *cs, const uint8_t *body, size_t len, char 
 		snprintf(err, el, "Metadata lists no brokers");
 		rc = -1;
 	}
+	int32_t ids[CLUSTER_BROKERS_MAX];
+	int nids = 0;
 	for (int32_t i = 0; !rc && i < resp.brokers.n; i++) {
 		const wire_metadata_resp_broker *b = &resp.brokers.v[i];
 		vbroker_learn(cs->px, cs->index, b->node_id, b->host.p, b->host.len, b->port);
+		if (nids < CLUSTER_BROKERS_MAX)
+			ids[nids++] = b->node_id;
 	}
+	/* A cluster this large is outside what turnout tracks; retiring
+	 * brokers from a truncated list would be wrong, so none are. */
+	if (!rc && resp.brokers.n <= CLUSTER_BROKERS_MAX)
+		vbroker_refreshed(cs->px, cs->index, ids, nids);
 	if (!rc && !cs->have_metadata)
 		log_info("event=cluster_discovered cluster=%s brokers=%d metadata_version=%d",
 		         cs->name, resp.brokers.n, cs->metadata_version);

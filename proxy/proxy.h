@@ -21,17 +21,27 @@ typedef struct proxy proxy;
 typedef struct sasl_session sasl_session;
 struct ssl_ctx_st;
 
-enum { VBROKER_MAX = 1024, CLUSTER_BROKERS_MAX = 256 };
+enum {
+	VBROKER_MAX = 1024,
+	CLUSTER_BROKERS_MAX = 256,
+	VBROKER_RETIRE_AFTER = 3, /* metadata refreshes a broker may be missing from */
+};
 
-/* A real broker of one cluster, presented to clients as a virtual broker. */
+/* A real broker of one cluster, presented to clients as a virtual broker.
+ * Its vid is never reused: a broker that leaves the cluster's metadata is
+ * retired (listener and client connections closed) and gets the same vid,
+ * and if it can the same port, back when it returns. */
 typedef struct vbroker {
 	int32_t vid;     /* id clients see; unique across clusters */
 	int cluster;     /* CLUSTER_LEGACY or CLUSTER_TARGET */
 	int32_t node_id; /* the broker's id in its own cluster */
 	char host[256];  /* real address; empty until learned */
 	int port;
-	struct evconnlistener *lst; /* turnout's listener for this broker */
-	int listen_port;            /* its port */
+	struct evconnlistener *lst; /* turnout's listener; NULL until the address is known,
+	                               and while retired */
+	int listen_port;            /* its port, kept while retired */
+	int missing;                /* consecutive metadata refreshes that did not list it */
+	int retired;                /* the cluster stopped listing it: not served */
 	proxy *px;
 } vbroker;
 
@@ -93,7 +103,12 @@ void proxy_clusters_ready(proxy *px);
 /* Virtual brokers (vbroker.c). */
 int32_t vbroker_vid(proxy *px, int cluster, int32_t node_id);
 vbroker *vbroker_get(proxy *px, int32_t vid);
+/* A cluster listed the broker at host:port (discovery or a client's
+ * response): remember the address, listen for it if turnout does not yet. */
 void vbroker_learn(proxy *px, int cluster, int32_t node_id, const char *host, int len, int port);
+/* A discovery refresh of cluster listed exactly ids[0..n): brokers of that
+ * cluster missing from VBROKER_RETIRE_AFTER refreshes in a row are retired. */
+void vbroker_refreshed(proxy *px, int cluster, const int32_t *ids, int n);
 /* Address of a known broker of cluster for a bootstrap client; NULL if none. */
 vbroker *vbroker_pick(proxy *px, int cluster);
 
@@ -103,6 +118,8 @@ void cluster_start(proxy *px, int cluster);
 /* Client connections (client.c). */
 void client_accept(proxy *px, vbroker *vb, evutil_socket_t fd, const struct sockaddr *addr);
 void client_close(client *c, const char *reason);
+/* Closes every client that listens on vb or whose upstream is vb. */
+void client_close_broker(proxy *px, const vbroker *vb, const char *reason);
 void client_free_all(proxy *px);
 void client_free_closed(proxy *px);
 

@@ -199,6 +199,15 @@ int tls_is_tls(struct bufferevent *bev)
 	return bufferevent_openssl_get_ssl(bev) != NULL;
 }
 
+void tls_close_notify(struct bufferevent *bev)
+{
+	SSL *ssl = bufferevent_openssl_get_ssl(bev);
+	/* A socket BIO: the alert goes straight to the socket. A failure only
+	 * means the peer sees a dirty shutdown, which brokers accept. */
+	if (ssl && SSL_shutdown(ssl) < 0)
+		ERR_clear_error();
+}
+
 void tls_describe_failure(struct bufferevent *bev, char *out, size_t outlen)
 {
 	int sockerr = EVUTIL_SOCKET_ERROR();

@@ -26,6 +26,8 @@ struct bufferevent *tls_upstream_bev(proxy *px, int cluster, const char *host);
 struct bufferevent *tls_client_bev(proxy *px, evutil_socket_t fd);
 /* Is bev a TLS connection? */
 int tls_is_tls(struct bufferevent *bev);
+/* Sends TLS close_notify on a TLS bufferevent (before a half-close). */
+void tls_close_notify(struct bufferevent *bev);
 /* Why bev failed: the certificate verification result, the OpenSSL error,
  * or the socket error, in that order of preference. */
 void tls_describe_failure(struct bufferevent *bev, char *out, size_t outlen);

@@ -40,7 +40,7 @@ typedef struct upstream {
 	vbroker *vb;                 /* the real broker it talks to */
 	struct upstream_waits waits; /* requests sent, responses due, in order */
 	int connected;
-	int32_t no_reply[16];   /* recent acks=0 Produce correlation ids */
+	int32_t no_reply[1024]; /* acks=0 Produce correlation ids the mock may still answer */
 	unsigned no_reply_next; /* next slot to overwrite */
 	upstream_state state;
 	struct evbuffer *held;            /* client frames waiting for READY */

@@ -12,7 +12,7 @@ static const char *filter;
 
 extern const check_test prim_tests[], frame_tests[], header_tests[], golden_tests[],
     consumer_protocol_tests[], proxy_unit_tests[], routes_tests[], cutover_tests[], scram_tests[],
-    sasl_tests[], sigv4_tests[], secconfig_tests[];
+    sasl_tests[], sigv4_tests[], secconfig_tests[], vbroker_unit_tests[];
 void roundtrip_run_all(void);
 
 void check_record(const char *name, int failures)
@@ -56,6 +56,7 @@ int main(int argc, char **argv)
 	run_table(sasl_tests);
 	run_table(sigv4_tests);
 	run_table(secconfig_tests);
+	run_table(vbroker_unit_tests);
 	roundtrip_run_all();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;

@@ -62,13 +62,19 @@ static int decode(struct evbuffer *in, int32_t size, const wire_req_header *h, w
 	wire_rd_init(&r, d->frame + 4, (size_t)size);
 	wire_req_header again;
 	char err[250];
+	size_t trailing = 0;
+	/* Like a Kafka broker, ignore bytes after a request body: librdkafka
+	 * 2.15 sends some Metadata v12 requests with three extra bytes. */
 	if (wire_req_header_decode(&r, a, &again) ||
-	    wire_msg_decode_body(t, h->api_version, d->frame + 4 + r.pos, (size_t)size - r.pos, a,
-	                         &d->m, err, sizeof(err))) {
+	    wire_msg_decode_lenient(t, h->api_version, d->frame + 4 + r.pos, (size_t)size - r.pos,
+	                            a, &d->m, &trailing, err, sizeof(err))) {
 		snprintf(why, whylen, "malformed %s v%d request: %s", wire_api_name(h->api_key),
 		         h->api_version, err);
 		return -1;
 	}
+	if (trailing)
+		log_debug("event=request_trailing_bytes api=%s version=%d bytes=%zu",
+		          wire_api_name(h->api_key), h->api_version, trailing);
 	return 0;
 }
 

@@ -34,9 +34,12 @@ def rdk(*args, timeout=60):
     return out
 
 
-def metadata_through(t, *topics):
+def metadata_through(t, *topics, cluster="legacy"):
+    """({vid: port} of cluster's brokers listed, topics). turnout lists both
+    clusters' brokers; these tests change legacy's."""
     md = rdk("metadata", "-b", t.bootstrap, *[a for x in topics for a in ("-t", x)])
-    return {b[0]: b[2] for b in md["brokers"]}, md["topics"]
+    table = t.vbrokers()
+    return ({b[0]: b[2] for b in md["brokers"] if table[b[0]][0] == cluster}, md["topics"])
 
 
 def api_versions_ok(port):

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "routing/mirror_config.h"
+
 const char *const config_cluster_names[CLUSTER_COUNT] = {"legacy", "target"};
 
 static int fail(char *err, size_t errlen, const char *field, const char *what)
@@ -155,6 +157,7 @@ config *config_parse(const char *json, char *err, size_t errlen)
 	                                   "request_timeout_ms",
 	                                   "log_level",
 	                                   "clusters",
+	                                   "mirror",
 	                                   NULL};
 	if (only_keys(root, keys, "", err, errlen))
 		goto fail;
@@ -192,6 +195,15 @@ config *config_parse(const char *json, char *err, size_t errlen)
 	}
 	if (!c->advertised_host || parse_clusters(root, c, err, errlen))
 		goto fail;
+	const cJSON *mirror = cJSON_GetObjectItemCaseSensitive(root, "mirror");
+	if (mirror) {
+		if (!(c->mirror = malloc(sizeof(*c->mirror)))) {
+			snprintf(err, errlen, "out of memory");
+			goto fail;
+		}
+		if (mirror_config_parse(mirror, c->mirror, err, errlen))
+			goto fail;
+	}
 	cJSON_Delete(root);
 	return c;
 fail:
@@ -253,5 +265,7 @@ void config_free(config *c)
 	free(c->advertised_host);
 	for (int i = 0; i < CLUSTER_COUNT; i++)
 		free(c->clusters[i].bootstrap);
+	mirror_config_clear(c->mirror);
+	free(c->mirror);
 	free(c);
 }

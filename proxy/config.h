@@ -13,6 +13,8 @@ typedef struct config_cluster {
 	char *bootstrap; /* "host:port,host:port" */
 } config_cluster;
 
+struct mirror_config; /* routing/mirror_config.h */
+
 typedef struct config {
 	char *listen_host;       /* bootstrap listener address */
 	int listen_port;         /* 0 = ephemeral (tests) */
@@ -24,6 +26,7 @@ typedef struct config {
 	int request_timeout_ms;  /* an upstream silent this long with requests due is closed */
 	log_level log_level;
 	config_cluster clusters[CLUSTER_COUNT];
+	struct mirror_config *mirror; /* the "mirror" object (MM2 offset translation); NULL if absent */
 } config;
 
 extern const char *const config_cluster_names[CLUSTER_COUNT];

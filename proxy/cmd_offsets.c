@@ -1,5 +1,5 @@
 /*
- * `turnout offsets --config FILE --group G [--reverse] [--json]
+ * `turnout offsets --config FILE --group G [--topic T]... [--reverse] [--json]
  *                 [--timeout-ms N] [--apply]`
  *
  * A dry-run preview for a migration runbook: reads MM2's checkpoints and
@@ -28,11 +28,12 @@
 
 static void offsets_usage(FILE *f)
 {
-	fprintf(f, "usage: turnout offsets --config FILE --group GROUP [--reverse] [--json]\n"
-	           "                       [--timeout-ms N] [--apply]\n"
+	fprintf(f, "usage: turnout offsets --config FILE --group GROUP [--topic T]... [--reverse]\n"
+	           "                       [--json] [--timeout-ms N] [--apply]\n"
 	           "Previews how GROUP's committed offsets translate from legacy to target\n"
 	           "(--reverse: target to legacy) using MirrorMaker 2's checkpoints and\n"
-	           "offset-syncs. --apply also commits the answers on the other cluster.\n");
+	           "offset-syncs, for every mirrored topic and each --topic given.\n"
+	           "--apply also commits the answers on the other cluster.\n");
 }
 
 typedef struct offsets_args {
@@ -41,7 +42,9 @@ typedef struct offsets_args {
 	int reverse;
 	int json;
 	int apply;
-	long timeout_ms; /* -1: mirror.ready_timeout_ms */
+	long timeout_ms;         /* -1: mirror.ready_timeout_ms */
+	const char *topics[65];  /* --topic, NULL-terminated */
+	int ntopics;
 } offsets_args;
 
 static int offsets_parse(int argc, char **argv, offsets_args *a)
@@ -61,6 +64,12 @@ static int offsets_parse(int argc, char **argv, offsets_args *a)
 				fprintf(stderr, "turnout offsets: --timeout-ms must be 1..3600000\n");
 				return 2;
 			}
+		} else if (strcmp(arg, "--topic") == 0 && i + 1 < argc) {
+			if (a->ntopics == 64) {
+				fprintf(stderr, "turnout offsets: at most 64 --topic\n");
+				return 2;
+			}
+			a->topics[a->ntopics++] = argv[++i];
 		} else if (strcmp(arg, "--reverse") == 0) {
 			a->reverse = 1;
 		} else if (strcmp(arg, "--json") == 0) {
@@ -258,7 +267,7 @@ int cmd_offsets(int argc, char **argv)
 		goto out;
 	}
 	translate_dir dir = a.reverse ? TRANSLATE_REVERSE : TRANSLATE_FORWARD;
-	if (xlate_translate_group(e, a.group, dir, &res, err, sizeof(err))) {
+	if (xlate_translate_group(e, a.group, dir, a.topics, &res, err, sizeof(err))) {
 		fprintf(stderr, "turnout offsets: group %s: %s\n", a.group, err);
 		goto out;
 	}

@@ -182,6 +182,7 @@ int mm2_client_read(mm2_client *c, const char *topic, int32_t partition, int64_t
 			         last);
 			goto out;
 		}
+		rd_kafka_poll(c->rk, 0); /* serves error_cb */
 		rd_kafka_message_t *m = rd_kafka_consume(rkt, partition, (int)(left < 200 ? left : 200));
 		if (!m)
 			continue;
@@ -293,7 +294,8 @@ static rd_kafka_event_t *admin_wait(mm2_client *c, rd_kafka_event_type_t want, i
 		int64_t left = deadline - now_ms();
 		if (left <= 0)
 			break;
-		rd_kafka_event_t *ev = rd_kafka_queue_poll(c->admin_q, (int)left);
+		rd_kafka_poll(c->rk, 0); /* serves error_cb */
+		rd_kafka_event_t *ev = rd_kafka_queue_poll(c->admin_q, (int)(left < 200 ? left : 200));
 		if (!ev)
 			continue;
 		if (rd_kafka_event_type(ev) != want) {

@@ -85,6 +85,8 @@ rd_kafka_conf_t *mirror_rk_conf(const config_cluster *cluster, const char *clien
 	if (mm2_rk_set(conf, "bootstrap.servers", cluster->bootstrap, err, errlen) ||
 	    mm2_rk_set(conf, "client.id", client_id, err, errlen) ||
 	    mm2_rk_set(conf, "log.connection.close", "false", err, errlen) ||
+	    /* reading a missing MM2 topic must not create it on the broker */
+	    mm2_rk_set(conf, "allow.auto.create.topics", "false", err, errlen) ||
 	    mm2_rk_set(conf, "log_level", log_threshold >= LOG_DEBUG ? "7" : "4", err, errlen)) {
 		rd_kafka_conf_destroy(conf);
 		return NULL;

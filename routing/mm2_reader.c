@@ -86,6 +86,7 @@ static void *reader_main(void *arg)
 {
 	mm2_reader *r = arg;
 	while (!atomic_load(&r->stop)) {
+		rd_kafka_poll(r->rk, 0); /* serves error_cb (brokers down, auth) */
 		rd_kafka_message_t *m = rd_kafka_consume(r->rkt, 0, 200);
 		if (!m)
 			continue;

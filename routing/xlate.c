@@ -210,19 +210,26 @@ static int part_cmp(const void *a, const void *b)
 
 /* The partitions of the mirrored topics, under their names on the from side. */
 static rd_kafka_topic_partition_list_t *mirrored_partitions(xlate_engine *e, mm2_client *from,
-                                                            translate_dir dir, char *err,
+                                                            translate_dir dir,
+                                                            const char *const *extra, char *err,
                                                             size_t errlen)
 {
 	char **topics = NULL;
-	size_t n = 0;
+	size_t n = 0, nextra = 0;
 	if (mm2_store_sync_topics(e->store, &topics, &n)) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)n + 1);
-	for (size_t i = 0; l && i < n; i++) {
+	while (extra && extra[nextra])
+		nextra++;
+	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)(n + nextra) + 1);
+	for (size_t i = 0; l && i < n + nextra; i++) {
 		char name[MM2_TOPIC_MAX + 1];
-		if (dir == TRANSLATE_REVERSE) {
+		if (i >= n) {
+			snprintf(name, sizeof(name), "%s", extra[i - n]);
+			if (rd_kafka_topic_partition_list_find(l, name, 0))
+				continue; /* a mirrored topic, listed already */
+		} else if (dir == TRANSLATE_REVERSE) {
 			if (mm2_names_remote_topic(e->mc, topics[i], name, sizeof(name)))
 				continue;
 		} else {
@@ -303,7 +310,8 @@ done:
 }
 
 static int translate_locked(xlate_engine *e, const char *group, translate_dir dir,
-                            xlate_group_result **out, char *err, size_t errlen)
+                            const char *const *topics, xlate_group_result **out, char *err,
+                            size_t errlen)
 {
 	*out = NULL;
 	if (!xlate_engine_ready(e)) {
@@ -317,7 +325,7 @@ static int translate_locked(xlate_engine *e, const char *group, translate_dir di
 	if (!from)
 		return -1;
 	int tmo = e->mc->fetch_timeout_ms;
-	rd_kafka_topic_partition_list_t *want = mirrored_partitions(e, from, dir, err, errlen);
+	rd_kafka_topic_partition_list_t *want = mirrored_partitions(e, from, dir, topics, err, errlen);
 	rd_kafka_topic_partition_list_t *got = NULL, *all = NULL;
 	xlate_group_result *res = NULL;
 	int rc = -1;
@@ -433,10 +441,11 @@ out:
 }
 
 int xlate_translate_group(xlate_engine *e, const char *group, translate_dir dir,
-                          xlate_group_result **out, char *err, size_t errlen)
+                          const char *const *topics, xlate_group_result **out, char *err,
+                          size_t errlen)
 {
 	pthread_mutex_lock(&e->work_mu);
-	int rc = translate_locked(e, group, dir, out, err, errlen);
+	int rc = translate_locked(e, group, dir, topics, out, err, errlen);
 	pthread_mutex_unlock(&e->work_mu);
 	return rc;
 }
@@ -554,7 +563,7 @@ static void *worker_main(void *arg)
 
 		char err[1200] = "";
 		xlate_group_result *res = NULL;
-		if (xlate_translate_group(e, j->group, j->dir, &res, err, sizeof(err)))
+		if (xlate_translate_group(e, j->group, j->dir, NULL, &res, err, sizeof(err)))
 			j->done(j->arg, NULL, err);
 		else
 			j->done(j->arg, res, NULL);

@@ -75,13 +75,15 @@ const char *xlate_engine_offset_syncs_topic(xlate_engine *e);
 /*
  * Translates every partition the group has committed offsets for on the
  * "from" cluster (forward: legacy, reverse: target) that belongs to a
- * mirrored topic, plus any other partition the broker reports for the group.
+ * mirrored topic or to one of topics (NULL-terminated, "from"-side names,
+ * may be NULL), plus any other partition the broker reports for the group.
  * Fails (-1, err) if the engine is not ready or the group's offsets cannot
  * be read; a partition that cannot be translated is TRANSLATE_NONE, never an
  * error. Blocks: worker threads only.
  */
 int xlate_translate_group(xlate_engine *e, const char *group, translate_dir dir,
-                          xlate_group_result **out, char *err, size_t errlen);
+                          const char *const *topics, xlate_group_result **out, char *err,
+                          size_t errlen);
 void xlate_group_result_free(xlate_group_result *r);
 
 typedef void (*xlate_done_fn)(void *arg, xlate_group_result *res, const char *err);

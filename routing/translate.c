@@ -225,6 +225,8 @@ void translate_plan_make(translate_plan *p, translate_dir dir, const translate_h
 		return;
 	}
 	p->fetch = 1;
+	if (r->method == TRANSLATE_CONSERVATIVE)
+		r->note = "MM2's rule (records not compared)";
 	p->from_start = f;
 	p->from_max = offset - f;
 	p->to_start = t;

@@ -42,8 +42,8 @@ typedef struct offsets_args {
 	int reverse;
 	int json;
 	int apply;
-	long timeout_ms;         /* -1: mirror.ready_timeout_ms */
-	const char *topics[65];  /* --topic, NULL-terminated */
+	long timeout_ms;        /* -1: mirror.ready_timeout_ms */
+	const char *topics[65]; /* --topic, NULL-terminated */
 	int ntopics;
 } offsets_args;
 
@@ -61,7 +61,8 @@ static int offsets_parse(int argc, char **argv, offsets_args *a)
 			char *end;
 			a->timeout_ms = strtol(argv[++i], &end, 10);
 			if (*end || a->timeout_ms < 1 || a->timeout_ms > 3600000) {
-				fprintf(stderr, "turnout offsets: --timeout-ms must be 1..3600000\n");
+				fprintf(stderr,
+				        "turnout offsets: --timeout-ms must be 1..3600000\n");
 				return 2;
 			}
 		} else if (strcmp(arg, "--topic") == 0 && i + 1 < argc) {
@@ -94,9 +95,9 @@ static int offsets_parse(int argc, char **argv, offsets_args *a)
 
 typedef struct offsets_summary {
 	size_t n, exact, checkpoint, conservative, none;
-	int64_t rereads_max;   /* sum over partitions with a known bound */
-	int unknown_rereads;   /* some bound is unknown (checkpoint) */
-	int64_t mm2_rereads;   /* the same bound under MM2's rule */
+	int64_t rereads_max; /* sum over partitions with a known bound */
+	int unknown_rereads; /* some bound is unknown (checkpoint) */
+	int64_t mm2_rereads; /* the same bound under MM2's rule */
 } offsets_summary;
 
 static void offsets_summarize(const xlate_group_result *r, offsets_summary *s)
@@ -180,7 +181,8 @@ static cJSON *offsets_json(const xlate_group_result *r, xlate_engine *e,
 	cJSON *o = cJSON_CreateObject();
 	cJSON *parts = cJSON_AddArrayToObject(o, "partitions");
 	cJSON_AddStringToObject(o, "group", r->group);
-	cJSON_AddStringToObject(o, "direction", r->dir == TRANSLATE_FORWARD ? "forward" : "reverse");
+	cJSON_AddStringToObject(o, "direction",
+	                        r->dir == TRANSLATE_FORWARD ? "forward" : "reverse");
 	cJSON_AddStringToObject(o, "offset_syncs_topic", xlate_engine_offset_syncs_topic(e));
 	cJSON_AddStringToObject(o, "checkpoints_topic", xlate_engine_checkpoints_topic(e));
 	for (size_t i = 0; i < r->n; i++) {
@@ -245,8 +247,9 @@ int cmd_offsets(int argc, char **argv)
 		return 1;
 	}
 	if (!cfg->mirror) {
-		fprintf(stderr, "turnout offsets: config %s has no \"mirror\" object (MM2 aliases "
-		                "and topics)\n",
+		fprintf(stderr,
+		        "turnout offsets: config %s has no \"mirror\" object (MM2 aliases "
+		        "and topics)\n",
 		        a.config);
 		config_free(cfg);
 		return 1;

@@ -32,9 +32,9 @@ typedef struct mirror_config {
 	char *checkpoints_topic;              /* override of MM2's name; NULL = derive */
 	char *offset_syncs_topic;             /* override of MM2's name; NULL = derive */
 	long verify_record_budget;            /* records read per partition to verify; 0 = off */
-	int use_checkpoints;                  /* trust checkpoints (MM2 >= 3.5 / 3.4.1 wrote them) */
-	int ready_timeout_ms;                 /* how long commands wait for the readers */
-	int fetch_timeout_ms;                 /* per cluster request while translating */
+	int use_checkpoints;  /* trust checkpoints (MM2 >= 3.5 / 3.4.1 wrote them) */
+	int ready_timeout_ms; /* how long commands wait for the readers */
+	int fetch_timeout_ms; /* per cluster request while translating */
 } mirror_config;
 
 /*

@@ -144,9 +144,9 @@ static int rec_digest(const rd_kafka_message_t *m, uint8_t out[32])
 	return ok ? 0 : -1;
 }
 
-int mm2_client_read(mm2_client *c, const char *topic, int32_t partition, int64_t start,
-                    size_t max, int64_t bound, size_t extra, int timeout_ms, verify_rec **out,
-                    size_t *n, int *at_end, char *err, size_t errlen)
+int mm2_client_read(mm2_client *c, const char *topic, int32_t partition, int64_t start, size_t max,
+                    int64_t bound, size_t extra, int timeout_ms, verify_rec **out, size_t *n,
+                    int *at_end, char *err, size_t errlen)
 {
 	*out = NULL;
 	*n = 0;
@@ -178,12 +178,13 @@ int mm2_client_read(mm2_client *c, const char *topic, int32_t partition, int64_t
 			char last[256];
 			mm2_client_last_error(c, last, sizeof(last));
 			snprintf(err, errlen, "reading %s-%d from offset %lld on %s timed out%s%s",
-			         topic, (int)partition, (long long)next, c->name, last[0] ? ": " : "",
-			         last);
+			         topic, (int)partition, (long long)next, c->name,
+			         last[0] ? ": " : "", last);
 			goto out;
 		}
 		rd_kafka_poll(c->rk, 0); /* serves error_cb */
-		rd_kafka_message_t *m = rd_kafka_consume(rkt, partition, (int)(left < 200 ? left : 200));
+		rd_kafka_message_t *m =
+		    rd_kafka_consume(rkt, partition, (int)(left < 200 ? left : 200));
 		if (!m)
 			continue;
 		if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
@@ -261,8 +262,8 @@ int mm2_client_end_offset(mm2_client *c, const char *topic, int32_t partition, i
 	return 0;
 }
 
-int mm2_client_partitions(mm2_client *c, const char *topic, int timeout_ms, int *count,
-                          char *err, size_t errlen)
+int mm2_client_partitions(mm2_client *c, const char *topic, int timeout_ms, int *count, char *err,
+                          size_t errlen)
 {
 	*count = 0;
 	rd_kafka_topic_t *rkt = rd_kafka_topic_new(c->rk, topic, NULL);
@@ -295,7 +296,8 @@ static rd_kafka_event_t *admin_wait(mm2_client *c, rd_kafka_event_type_t want, i
 		if (left <= 0)
 			break;
 		rd_kafka_poll(c->rk, 0); /* serves error_cb */
-		rd_kafka_event_t *ev = rd_kafka_queue_poll(c->admin_q, (int)(left < 200 ? left : 200));
+		rd_kafka_event_t *ev =
+		    rd_kafka_queue_poll(c->admin_q, (int)(left < 200 ? left : 200));
 		if (!ev)
 			continue;
 		if (rd_kafka_event_type(ev) != want) {
@@ -316,8 +318,7 @@ static rd_kafka_event_t *admin_wait(mm2_client *c, rd_kafka_event_type_t want, i
 	return NULL;
 }
 
-static rd_kafka_AdminOptions_t *admin_opts(mm2_client *c, rd_kafka_admin_op_t op,
-                                           int timeout_ms)
+static rd_kafka_AdminOptions_t *admin_opts(mm2_client *c, rd_kafka_admin_op_t op, int timeout_ms)
 {
 	rd_kafka_AdminOptions_t *o = rd_kafka_AdminOptions_new(c->rk, op);
 	char why[128];
@@ -351,7 +352,8 @@ int mm2_client_committed(mm2_client *c, const char *group,
 	*out = NULL;
 	char what[300];
 	snprintf(what, sizeof(what), "committed offsets of group %s", group);
-	rd_kafka_ListConsumerGroupOffsets_t *req = rd_kafka_ListConsumerGroupOffsets_new(group, parts);
+	rd_kafka_ListConsumerGroupOffsets_t *req =
+	    rd_kafka_ListConsumerGroupOffsets_new(group, parts);
 	rd_kafka_AdminOptions_t *o =
 	    admin_opts(c, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS, timeout_ms);
 	if (!req || !o) {

@@ -30,17 +30,17 @@ void mm2_client_last_error(mm2_client *c, char *buf, size_t len);
  * past `bound` (bound < 0: no such stop), or at the partition's end
  * (*at_end = 1). Returns 0, or -1 with err (timeout, offset out of range...).
  */
-int mm2_client_read(mm2_client *c, const char *topic, int32_t partition, int64_t start,
-                    size_t max, int64_t bound, size_t extra, int timeout_ms, verify_rec **out,
-                    size_t *n, int *at_end, char *err, size_t errlen);
+int mm2_client_read(mm2_client *c, const char *topic, int32_t partition, int64_t start, size_t max,
+                    int64_t bound, size_t extra, int timeout_ms, verify_rec **out, size_t *n,
+                    int *at_end, char *err, size_t errlen);
 
 /* High watermark (end offset) of a partition. */
 int mm2_client_end_offset(mm2_client *c, const char *topic, int32_t partition, int timeout_ms,
                           int64_t *end, char *err, size_t errlen);
 
 /* Number of partitions of topic (0 if the topic does not exist). */
-int mm2_client_partitions(mm2_client *c, const char *topic, int timeout_ms, int *count,
-                          char *err, size_t errlen);
+int mm2_client_partitions(mm2_client *c, const char *topic, int timeout_ms, int *count, char *err,
+                          size_t errlen);
 
 /*
  * A group's committed offsets for the given partitions (NULL: every partition

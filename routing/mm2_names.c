@@ -74,8 +74,8 @@ int mm2_names_offset_syncs_topic(const mirror_config *mc, char *buf, size_t len)
 	if (mc->offset_syncs_topic)
 		return names_fmt(buf, len, "%s", mc->offset_syncs_topic);
 	/* MM2 names the topic after the cluster it is *not* on. */
-	const char *other = mc->syncs_location == MIRROR_SYNCS_ON_TARGET ? mc->source_alias
-	                                                                  : mc->target_alias;
+	const char *other =
+	    mc->syncs_location == MIRROR_SYNCS_ON_TARGET ? mc->source_alias : mc->target_alias;
 	const char *is = names_internal_sep(mc);
 	return names_fmt(buf, len, "mm2-offset-syncs%s%s%sinternal", is, other, is);
 }
@@ -97,8 +97,7 @@ static int names_source_is(const char *topic, const char *alias, const char *sep
 	       strncmp(topic, alias, strlen(alias)) == 0;
 }
 
-int mm2_names_remote_topic(const mirror_config *mc, const char *source_topic, char *buf,
-                           size_t len)
+int mm2_names_remote_topic(const mirror_config *mc, const char *source_topic, char *buf, size_t len)
 {
 	if (mc->policy == MIRROR_POLICY_IDENTITY)
 		return names_fmt(buf, len, "%s", source_topic);
@@ -112,8 +111,7 @@ int mm2_names_remote_topic(const mirror_config *mc, const char *source_topic, ch
 	return names_fmt(buf, len, "%s%s%s", mc->source_alias, sep, source_topic);
 }
 
-int mm2_names_source_topic(const mirror_config *mc, const char *target_topic, char *buf,
-                           size_t len)
+int mm2_names_source_topic(const mirror_config *mc, const char *target_topic, char *buf, size_t len)
 {
 	if (mc->policy == MIRROR_POLICY_IDENTITY)
 		return names_fmt(buf, len, "%s", target_topic);

@@ -62,8 +62,7 @@ static void rk_log_cb(const rd_kafka_t *rk, int level, const char *fac, const ch
 	log_debug("event=rdkafka client=%s fac=%s msg=\"%s\"", rd_kafka_name(rk), fac, buf);
 }
 
-int mm2_rk_set(rd_kafka_conf_t *conf, const char *name, const char *value, char *err,
-               size_t errlen)
+int mm2_rk_set(rd_kafka_conf_t *conf, const char *name, const char *value, char *err, size_t errlen)
 {
 	char why[256];
 	if (rd_kafka_conf_set(conf, name, value, why, sizeof(why)) != RD_KAFKA_CONF_OK) {

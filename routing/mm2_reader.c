@@ -111,9 +111,8 @@ static void *reader_main(void *arg)
 	return NULL;
 }
 
-mm2_reader *mm2_reader_start(mm2_reader_kind kind, const char *topic,
-                             const config_cluster *cluster, const char *cluster_name,
-                             mm2_store *store, char *err, size_t errlen)
+mm2_reader *mm2_reader_start(mm2_reader_kind kind, const char *topic, const config_cluster *cluster,
+                             const char *cluster_name, mm2_store *store, char *err, size_t errlen)
 {
 	rd_kafka_conf_t *conf = NULL;
 	mm2_reader *r = calloc(1, sizeof(*r));

@@ -18,9 +18,8 @@ typedef struct mm2_reader mm2_reader;
 
 /* Starts reading topic on cluster (cluster_name for messages). Returns NULL
  * and writes err if the client or thread cannot be created. */
-mm2_reader *mm2_reader_start(mm2_reader_kind kind, const char *topic,
-                             const config_cluster *cluster, const char *cluster_name,
-                             mm2_store *store, char *err, size_t errlen);
+mm2_reader *mm2_reader_start(mm2_reader_kind kind, const char *topic, const config_cluster *cluster,
+                             const char *cluster_name, mm2_store *store, char *err, size_t errlen);
 /* 1 once the topic has been read to its end at least once. Any thread. */
 int mm2_reader_ready(mm2_reader *r);
 /* One line for an operator: topic, cluster, progress and the last error. */

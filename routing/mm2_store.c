@@ -83,8 +83,8 @@ static size_t store_key(char *buf, size_t cap, const char *a, size_t alen, const
 int mm2_store_add_sync(mm2_store *s, const mm2_offset_sync *os)
 {
 	char key[256 + 8];
-	size_t klen = store_key(key, sizeof(key), os->topic.ptr, os->topic.len, NULL, 0,
-	                        os->partition);
+	size_t klen =
+	    store_key(key, sizeof(key), os->topic.ptr, os->topic.len, NULL, 0, os->partition);
 	if (!klen)
 		return -1; /* topic names are checked to be <= 249 bytes by the decoder */
 	int rc = 0;
@@ -172,8 +172,8 @@ int mm2_store_checkpoint(mm2_store *s, const char *group, const char *topic, int
 	char *key = malloc(STORE_KEY_MAX);
 	if (!key)
 		return 0;
-	size_t klen = store_key(key, STORE_KEY_MAX, group, strlen(group), topic, strlen(topic),
-	                        partition);
+	size_t klen =
+	    store_key(key, STORE_KEY_MAX, group, strlen(group), topic, strlen(topic), partition);
 	int found = 0;
 	if (klen) {
 		pthread_mutex_lock(&s->mu);

@@ -108,8 +108,7 @@ int translate_history_check(const translate_history *h)
 }
 
 /* Newest sync whose from-offset is <= off; NULL if none. */
-static const translate_sync *hist_floor(const translate_history *h, translate_dir dir,
-                                        int64_t off)
+static const translate_sync *hist_floor(const translate_history *h, translate_dir dir, int64_t off)
 {
 	for (int i = 0; i < TRANSLATE_SLOTS; i++) {
 		int64_t f = dir == TRANSLATE_FORWARD ? h->slot[i].up : h->slot[i].down;
@@ -120,8 +119,7 @@ static const translate_sync *hist_floor(const translate_history *h, translate_di
 }
 
 /* Oldest sync whose from-offset is > off; NULL if none. */
-static const translate_sync *hist_above(const translate_history *h, translate_dir dir,
-                                        int64_t off)
+static const translate_sync *hist_above(const translate_history *h, translate_dir dir, int64_t off)
 {
 	for (int i = TRANSLATE_SLOTS - 1; i >= 0; i--) {
 		int64_t f = dir == TRANSLATE_FORWARD ? h->slot[i].up : h->slot[i].down;
@@ -282,14 +280,10 @@ const char *translate_method_name(translate_method m)
 const char *translate_path_name(translate_path p)
 {
 	static const char *const names[] = {
-	    [TRANSLATE_PATH_NO_COMMIT] = "no_commit",
-	    [TRANSLATE_PATH_NO_SYNC] = "no_sync",
-	    [TRANSLATE_PATH_BEFORE_SYNCS] = "before_syncs",
-	    [TRANSLATE_PATH_AT_SYNC] = "at_sync",
-	    [TRANSLATE_PATH_AFTER_SYNC] = "after_sync",
-	    [TRANSLATE_PATH_VERIFIED] = "verified",
-	    [TRANSLATE_PATH_PARTIAL] = "partial",
-	    [TRANSLATE_PATH_MM2_RULE] = "mm2_rule",
+	    [TRANSLATE_PATH_NO_COMMIT] = "no_commit",       [TRANSLATE_PATH_NO_SYNC] = "no_sync",
+	    [TRANSLATE_PATH_BEFORE_SYNCS] = "before_syncs", [TRANSLATE_PATH_AT_SYNC] = "at_sync",
+	    [TRANSLATE_PATH_AFTER_SYNC] = "after_sync",     [TRANSLATE_PATH_VERIFIED] = "verified",
+	    [TRANSLATE_PATH_PARTIAL] = "partial",           [TRANSLATE_PATH_MM2_RULE] = "mm2_rule",
 	    [TRANSLATE_PATH_CHECKPOINT] = "checkpoint",
 	};
 	if ((unsigned)p < sizeof(names) / sizeof(names[0]) && names[p])

@@ -76,10 +76,10 @@ typedef struct translate_checkpoint {
 typedef struct translate_result {
 	translate_method method;
 	translate_path path;
-	int64_t offset;       /* the answer on the "to" cluster; -1 with TRANSLATE_NONE */
-	int64_t rereads_max;  /* at most this many records are delivered again; -1 unknown */
-	int64_t mm2_offset;   /* what MM2's rule gives from the same history; -1 none */
-	int has_anchor;       /* anchor is the sync the answer starts from */
+	int64_t offset;      /* the answer on the "to" cluster; -1 with TRANSLATE_NONE */
+	int64_t rereads_max; /* at most this many records are delivered again; -1 unknown */
+	int64_t mm2_offset;  /* what MM2's rule gives from the same history; -1 none */
+	int has_anchor;      /* anchor is the sync the answer starts from */
 	translate_sync anchor;
 	const char *note; /* why the answer is not exact (static text), or NULL */
 } translate_result;
@@ -95,17 +95,17 @@ typedef struct translate_result {
  */
 typedef struct translate_plan {
 	translate_dir dir;
-	int64_t offset;            /* the group's committed offset on the "from" cluster */
-	int fetch;                 /* records must be compared to do better */
-	translate_sync anchor;     /* newest sync at or before offset */
-	int has_next;              /* next: oldest sync past offset (an upper anchor) */
-	translate_sync next;       /* */
-	int64_t from_start;        /* fetch "from" records [from_start, offset) ... */
-	int64_t from_max;          /* ... at most this many, plus VERIFY_LOOKAHEAD after */
-	int64_t to_start;          /* fetch "to" records from here */
-	int has_checkpoint;        /* */
-	translate_checkpoint cp;   /* */
-	translate_result result;   /* final if !fetch; the fallback otherwise */
+	int64_t offset;          /* the group's committed offset on the "from" cluster */
+	int fetch;               /* records must be compared to do better */
+	translate_sync anchor;   /* newest sync at or before offset */
+	int has_next;            /* next: oldest sync past offset (an upper anchor) */
+	translate_sync next;     /* */
+	int64_t from_start;      /* fetch "from" records [from_start, offset) ... */
+	int64_t from_max;        /* ... at most this many, plus VERIFY_LOOKAHEAD after */
+	int64_t to_start;        /* fetch "to" records from here */
+	int has_checkpoint;      /* */
+	translate_checkpoint cp; /* */
+	translate_result result; /* final if !fetch; the fallback otherwise */
 } translate_plan;
 
 /*

@@ -111,10 +111,11 @@ int verify_scan(const verify_input *in, verify_outcome *out)
 		}
 		const vidx *hit = vidx_find(ix, in->nfrom, b);
 		if (!hit || hit->dup) {
-			why = hit ? "a record on the target matches more than one source record "
-			            "(identical duplicates)"
-			          : "a record on the target is not a copy of a source record before "
-			            "the group's offset (filtered, transformed or foreign)";
+			why =
+			    hit ? "a record on the target matches more than one source record "
+			          "(identical duplicates)"
+			        : "a record on the target is not a copy of a source record before "
+			          "the group's offset (filtered, transformed or foreign)";
 			stopped = 1;
 			break;
 		}

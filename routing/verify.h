@@ -23,14 +23,14 @@ typedef struct verify_rec {
 } verify_rec;
 
 typedef struct verify_input {
-	int64_t anchor_from;   /* the sync: record anchor_from on "from" ...   */
-	int64_t anchor_to;     /* ... was copied to anchor_to on "to" */
-	int64_t g;             /* the group's offset on "from" (> anchor_from) */
-	int has_next;          /* a later sync whose from-offset is >= g: */
-	int64_t next_to;       /* its to-offset (the copy of a record >= g) */
+	int64_t anchor_from;    /* the sync: record anchor_from on "from" ...   */
+	int64_t anchor_to;      /* ... was copied to anchor_to on "to" */
+	int64_t g;              /* the group's offset on "from" (> anchor_from) */
+	int has_next;           /* a later sync whose from-offset is >= g: */
+	int64_t next_to;        /* its to-offset (the copy of a record >= g) */
 	const verify_rec *from; /* "from" records in offset order, from anchor_from */
 	size_t nfrom;
-	int from_complete; /* from[] holds every record in [anchor_from, g) */
+	int from_complete;    /* from[] holds every record in [anchor_from, g) */
 	const verify_rec *to; /* "to" records in offset order, from anchor_to */
 	size_t nto;
 	int to_at_end; /* to[] ends at the partition's end */

@@ -89,9 +89,8 @@ xlate_engine *xlate_engine_start(const mirror_config *mc, const config_cluster *
 	                            side_name[ss], e->store, err, errlen);
 	if (!e->syncs)
 		goto fail;
-	e->checkpoints =
-	    mm2_reader_start(MM2_READER_CHECKPOINTS, e->checkpoints_topic, target,
-	                     side_name[MM2_SIDE_TARGET], e->store, err, errlen);
+	e->checkpoints = mm2_reader_start(MM2_READER_CHECKPOINTS, e->checkpoints_topic, target,
+	                                  side_name[MM2_SIDE_TARGET], e->store, err, errlen);
 	if (!e->checkpoints)
 		goto fail;
 	if (pthread_create(&e->worker, NULL, worker_main, e)) {
@@ -222,7 +221,8 @@ static rd_kafka_topic_partition_list_t *mirrored_partitions(xlate_engine *e, mm2
 	}
 	while (extra && extra[nextra])
 		nextra++;
-	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)(n + nextra) + 1);
+	rd_kafka_topic_partition_list_t *l =
+	    rd_kafka_topic_partition_list_new((int)(n + nextra) + 1);
 	for (size_t i = 0; l && i < n + nextra; i++) {
 		char name[MM2_TOPIC_MAX + 1];
 		if (i >= n) {
@@ -239,7 +239,8 @@ static rd_kafka_topic_partition_list_t *mirrored_partitions(xlate_engine *e, mm2
 		char why[512];
 		if (mm2_client_partitions(from, name, e->mc->fetch_timeout_ms, &cnt, why,
 		                          sizeof(why))) {
-			log_warn("event=translate_metadata_failed topic=%s error=\"%s\"", name, why);
+			log_warn("event=translate_metadata_failed topic=%s error=\"%s\"", name,
+			         why);
 			continue;
 		}
 		for (int p = 0; p < cnt; p++)
@@ -325,7 +326,8 @@ static int translate_locked(xlate_engine *e, const char *group, translate_dir di
 	if (!from)
 		return -1;
 	int tmo = e->mc->fetch_timeout_ms;
-	rd_kafka_topic_partition_list_t *want = mirrored_partitions(e, from, dir, topics, err, errlen);
+	rd_kafka_topic_partition_list_t *want =
+	    mirrored_partitions(e, from, dir, topics, err, errlen);
 	rd_kafka_topic_partition_list_t *got = NULL, *all = NULL;
 	xlate_group_result *res = NULL;
 	int rc = -1;
@@ -409,13 +411,15 @@ static int translate_locked(xlate_engine *e, const char *group, translate_dir di
 		else
 			p->r = plan.result;
 		if (!named)
-			p->r.note = "not the name of a mirrored topic under this replication policy";
+			p->r.note =
+			    "not the name of a mirrored topic under this replication policy";
 		int64_t end;
 		if (mm2_client_end_offset(from, p->topic, p->partition, tmo, &end, why,
 		                          sizeof(why)) == 0) {
 			p->from_end = end;
 			if (have_h) {
-				int64_t newest = dir == TRANSLATE_FORWARD ? h.slot[0].up : h.slot[0].down;
+				int64_t newest =
+				    dir == TRANSLATE_FORWARD ? h.slot[0].up : h.slot[0].down;
 				p->mirror_lag = end > newest + 1 ? end - newest - 1 : 0;
 			}
 		}

@@ -47,7 +47,7 @@ typedef struct xlate_group_result {
 	char *group;
 	translate_dir dir;
 	size_t n;
-	xlate_partition *parts; /* sorted by topic, partition */
+	xlate_partition *parts;  /* sorted by topic, partition */
 	mm2_store_counts counts; /* the store when the translation ran */
 } xlate_group_result;
 

@@ -43,21 +43,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	mm2_checkpoint rec;
 	int rc = mm2_checkpoint_decode(null_key ? NULL : key, klen, null_val ? NULL : val, vlen,
 	                               &rec, &why);
-	if (rc == 0 &&
-	    mm2_checkpoint_encode(&rec, k2, sizeof(k2), &k2len, v2, sizeof(v2), &v2len))
+	if (rc == 0 && mm2_checkpoint_encode(&rec, k2, sizeof(k2), &k2len, v2, sizeof(v2), &v2len))
 		abort();
 #else
 	mm2_offset_sync rec;
 	int rc = mm2_offset_sync_decode(null_key ? NULL : key, klen, null_val ? NULL : val, vlen,
 	                                &rec, &why);
-	if (rc == 0 &&
-	    mm2_offset_sync_encode(&rec, k2, sizeof(k2), &k2len, v2, sizeof(v2), &v2len))
+	if (rc == 0 && mm2_offset_sync_encode(&rec, k2, sizeof(k2), &k2len, v2, sizeof(v2), &v2len))
 		abort();
 #endif
 	if (rc != 0 && (!why || !why[0]))
 		abort(); /* a rejection must say why */
-	if (rc == 0 && (k2len != klen || v2len != vlen || memcmp(k2, key, klen) ||
-	                memcmp(v2, val, vlen)))
+	if (rc == 0 &&
+	    (k2len != klen || v2len != vlen || memcmp(k2, key, klen) || memcmp(v2, val, vlen)))
 		abort(); /* accepted bytes must be exactly MM2's encoding */
 	free(key);
 	free(val);

@@ -160,14 +160,11 @@ def test_translation_with_gaps(clusters, tmp_path):
         commit(lb, groups[0], {("audit", 0): 3})  # a topic MM2 does not mirror
         m.cmd("checkpoint")
         cfg = write_config(tmp_path, clusters)
-        cfg_mm2 = write_config(tmp_path, clusters, "mm2only.json", verify_record_budget=0,
-                               use_checkpoints=False)
         mm2 = mm2_histories(m.truth())
         totals = {"exact": 0, "conservative": 0, "checkpoint": 0, "none": 0,
                   "rereads": 0, "mm2_rereads": 0, "exact_mm2_only": 0}
         for gi, g in enumerate(groups):
             out = offsets(cfg, g)
-            base = offsets(cfg_mm2, g)
             parts = {(x["topic"], x["partition"]): x for x in out["partitions"]}
             if gi == 0:
                 audit = parts.pop(("audit", 0))
@@ -185,10 +182,8 @@ def test_translation_with_gaps(clusters, tmp_path):
                 totals[part["method"]] += 1
                 totals["rereads"] += got
                 totals["mm2_rereads"] += mm2_got
-                b = [x for x in base["partitions"] if x["partition"] == p
-                     and x["topic"] == TOPIC][0]
-                assert b["offset"] == want, ("verification off must be MM2's rule", b)
-                totals["exact_mm2_only"] += b["method"] == "exact"
+                lo, hi = truth.bounds(TOPIC, p, gpos, end_offset(tb, TOPIC, p))
+                totals["exact_mm2_only"] += lo <= want <= hi
             # positions at or right after a sync are exact; so is everything
             # the records prove (no group here has unmirrored records behind it)
             assert all(parts[(TOPIC, p)]["method"] == "exact" for p in range(PARTS)), out
@@ -231,7 +226,7 @@ def test_translation_with_gaps(clusters, tmp_path):
           f"partitions: exact {totals['exact']}, conservative {totals['conservative']}, "
           f"checkpoint {totals['checkpoint']}, none {totals['none']} (unmirrored topic); "
           f"re-reads {totals['rereads']} vs {totals['mm2_rereads']} under MM2's rule; "
-          f"with verification off {totals['exact_mm2_only']} of 12 are exact")
+          f"MM2's rule alone is exact for {totals['exact_mm2_only']} of the 12 mirrored ones")
 
 
 def test_default_policy_prefix(clusters, tmp_path):

@@ -30,30 +30,30 @@
 
 /* Options, as MM2 settings where there is one. */
 typedef struct mirror_opts {
-	const char *legacy, *target;      /* bootstrap servers */
-	const char *source_alias;         /* source.cluster.alias */
-	const char *target_alias;         /* target.cluster.alias */
-	int default_policy;               /* 1: DefaultReplicationPolicy, 0: Identity */
-	const char *separator;            /* replication.policy.separator */
-	int syncs_on_target;              /* offset-syncs.topic.location=target */
-	long offset_lag_max;              /* offset.lag.max */
-	long flush_interval_ms;           /* offset.flush.interval.ms; 0: only on "flush" */
-	long checkpoint_interval_ms;      /* emit.checkpoints.interval; 0: only on "checkpoint" */
-	long drop_every;                  /* SMT-like: drop source offsets o with (o+1) % N == 0 */
-	const char *filter_key;           /* SMT-like: drop records with this key */
-	long pre_existing;                /* records written to each target partition first */
-	const char *map_path;             /* ground truth log */
+	const char *legacy, *target; /* bootstrap servers */
+	const char *source_alias;    /* source.cluster.alias */
+	const char *target_alias;    /* target.cluster.alias */
+	int default_policy;          /* 1: DefaultReplicationPolicy, 0: Identity */
+	const char *separator;       /* replication.policy.separator */
+	int syncs_on_target;         /* offset-syncs.topic.location=target */
+	long offset_lag_max;         /* offset.lag.max */
+	long flush_interval_ms;      /* offset.flush.interval.ms; 0: only on "flush" */
+	long checkpoint_interval_ms; /* emit.checkpoints.interval; 0: only on "checkpoint" */
+	long drop_every;             /* SMT-like: drop source offsets o with (o+1) % N == 0 */
+	const char *filter_key;      /* SMT-like: drop records with this key */
+	long pre_existing;           /* records written to each target partition first */
+	const char *map_path;        /* ground truth log */
 } mirror_opts;
 
 /* MM2's OffsetSyncWriter.PartitionState, plus the delayed sync. */
 typedef struct mirror_part {
 	int32_t partition;
-	int64_t next;          /* next source offset to consume */
-	int64_t inflight;      /* produced, not yet acknowledged */
-	int64_t prev_up;       /* previousUpstreamOffset */
-	int64_t prev_down;     /* previousDownstreamOffset */
+	int64_t next;           /* next source offset to consume */
+	int64_t inflight;       /* produced, not yet acknowledged */
+	int64_t prev_up;        /* previousUpstreamOffset */
+	int64_t prev_down;      /* previousDownstreamOffset */
 	int64_t last_sync_down; /* lastSyncDownstreamOffset */
-	int has_delayed;       /* a sync waits for the next commit (flush) */
+	int has_delayed;        /* a sync waits for the next commit (flush) */
 	int64_t delayed_up, delayed_down;
 	translate_history syncs; /* what MM2's checkpoint task knows (syncs sent) */
 	uint64_t sync_ids;
@@ -81,11 +81,11 @@ typedef struct mirror_group {
 
 typedef struct mirror {
 	mirror_opts o;
-	rd_kafka_t *consumer;       /* legacy, simple consumer API */
-	rd_kafka_queue_t *cq;       /* all legacy partitions */
-	rd_kafka_t *data;           /* target producer for mirrored records */
-	rd_kafka_t *internal[2];    /* [0] legacy, [1] target: syncs and checkpoints */
-	rd_kafka_queue_t *admin_q;  /* on consumer: ListConsumerGroupOffsets */
+	rd_kafka_t *consumer;      /* legacy, simple consumer API */
+	rd_kafka_queue_t *cq;      /* all legacy partitions */
+	rd_kafka_t *data;          /* target producer for mirrored records */
+	rd_kafka_t *internal[2];   /* [0] legacy, [1] target: syncs and checkpoints */
+	rd_kafka_queue_t *admin_q; /* on consumer: ListConsumerGroupOffsets */
 	char syncs_topic[250];
 	char checkpoints_topic[250];
 	mirror_topic topics[MIRROR_MAX_TOPICS];

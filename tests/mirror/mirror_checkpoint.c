@@ -32,14 +32,15 @@ static int64_t mm2_translate(const translate_history *h, int64_t g)
 	return -1;
 }
 
-static int committed(mirror *m, const char *group, rd_kafka_topic_partition_list_t **out,
-                     char *err, size_t errlen)
+static int committed(mirror *m, const char *group, rd_kafka_topic_partition_list_t **out, char *err,
+                     size_t errlen)
 {
 	rd_kafka_topic_partition_list_t *want = rd_kafka_topic_partition_list_new(8);
 	for (int ti = 0; ti < m->ntopics; ti++)
 		for (int p = 0; p < m->topics[ti].nparts; p++)
 			rd_kafka_topic_partition_list_add(want, m->topics[ti].name, p);
-	rd_kafka_ListConsumerGroupOffsets_t *req = rd_kafka_ListConsumerGroupOffsets_new(group, want);
+	rd_kafka_ListConsumerGroupOffsets_t *req =
+	    rd_kafka_ListConsumerGroupOffsets_new(group, want);
 	rd_kafka_topic_partition_list_destroy(want);
 	rd_kafka_AdminOptions_t *o =
 	    rd_kafka_AdminOptions_new(m->consumer, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS);
@@ -57,10 +58,12 @@ static int committed(mirror *m, const char *group, rd_kafka_topic_partition_list
 		         rd_kafka_event_error_string(ev));
 	} else {
 		size_t cnt = 0;
-		const rd_kafka_group_result_t **gr = rd_kafka_ListConsumerGroupOffsets_result_groups(
-		    rd_kafka_event_ListConsumerGroupOffsets_result(ev), &cnt);
+		const rd_kafka_group_result_t **gr =
+		    rd_kafka_ListConsumerGroupOffsets_result_groups(
+		        rd_kafka_event_ListConsumerGroupOffsets_result(ev), &cnt);
 		if (cnt == 1 && !rd_kafka_group_result_error(gr[0])) {
-			*out = rd_kafka_topic_partition_list_copy(rd_kafka_group_result_partitions(gr[0]));
+			*out = rd_kafka_topic_partition_list_copy(
+			    rd_kafka_group_result_partitions(gr[0]));
 			rc = 0;
 		} else {
 			snprintf(err, errlen, "ListConsumerGroupOffsets %s: group error", group);
@@ -88,8 +91,8 @@ static int emit(mirror *m, const char *group, const char *topic, int32_t partiti
 	}
 	m->checkpoints_sent++;
 	if (m->map)
-		fprintf(m->map, "C %s %s %d %lld %lld\n", group, topic, (int)partition, (long long)up,
-		        (long long)down);
+		fprintf(m->map, "C %s %s %d %lld %lld\n", group, topic, (int)partition,
+		        (long long)up, (long long)down);
 	return 0;
 }
 
@@ -107,7 +110,8 @@ int mirror_checkpoint_round(mirror *m, char *err, size_t errlen)
 			for (int k = 0; k < m->ntopics; k++)
 				if (!strcmp(m->topics[k].name, tp->topic))
 					ti = k;
-			if (ti < 0 || tp->err || tp->offset < 0 || tp->partition >= m->topics[ti].nparts)
+			if (ti < 0 || tp->err || tp->offset < 0 ||
+			    tp->partition >= m->topics[ti].nparts)
 				continue;
 			mirror_topic *t = &m->topics[ti];
 			int64_t down = mm2_translate(&t->parts[tp->partition].syncs, tp->offset);
@@ -118,7 +122,8 @@ int mirror_checkpoint_round(mirror *m, char *err, size_t errlen)
 			if (!more_recent)
 				continue;
 			if (emit(m, g->name, t->remote, tp->partition, tp->offset, down,
-			         tp->metadata ? tp->metadata : "", tp->metadata ? tp->metadata_size : 0)) {
+			         tp->metadata ? tp->metadata : "",
+			         tp->metadata ? tp->metadata_size : 0)) {
 				rd_kafka_topic_partition_list_destroy(offs);
 				snprintf(err, errlen, "checkpoint produce failed");
 				return -1;

@@ -24,10 +24,11 @@
 /* Per-message opaque of a mirrored record: topic, partition index, offset + 1
  * (never NULL, which marks the pre-existing filler records). */
 #define OP_MAKE(ti, pi, off)                                                                       \
-	((void *)(uintptr_t)(((uint64_t)(ti) << 56) | ((uint64_t)(pi) << 48) | (uint64_t)((off) + 1)))
+	((void *)(uintptr_t)(((uint64_t)(ti) << 56) | ((uint64_t)(pi) << 48) |                     \
+	                     (uint64_t)((off) + 1)))
 #define OP_TI(op)  ((int)(((uintptr_t)(op) >> 56) & 0xff))
 #define OP_PI(op)  ((int)(((uintptr_t)(op) >> 48) & 0xff))
-#define OP_OFF(op) ((int64_t)((uintptr_t)(op) & 0xffffffffffffULL) - 1)
+#define OP_OFF(op) ((int64_t)((uintptr_t)(op)&0xffffffffffffULL) - 1)
 
 typedef struct sync_msg {
 	int ti, pi;
@@ -147,8 +148,8 @@ static void internal_dr(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opa
 }
 
 static rd_kafka_t *make_client(mirror *m, rd_kafka_type_t type, const char *bootstrap,
-                               const char *id, void (*dr)(rd_kafka_t *, const rd_kafka_message_t *,
-                                                          void *),
+                               const char *id,
+                               void (*dr)(rd_kafka_t *, const rd_kafka_message_t *, void *),
                                char *err, size_t errlen)
 {
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
@@ -165,8 +166,9 @@ static rd_kafka_t *make_client(mirror *m, rd_kafka_type_t type, const char *boot
 	    {"log_level", "4"},
 	};
 	for (size_t i = 0; i < sizeof(kv) / sizeof(kv[0]); i++) {
-		if (type == RD_KAFKA_CONSUMER && (!strcmp(kv[i].k, "acks") || !strncmp(kv[i].k, "max.in", 6) ||
-		                                  !strcmp(kv[i].k, "linger.ms")))
+		if (type == RD_KAFKA_CONSUMER &&
+		    (!strcmp(kv[i].k, "acks") || !strncmp(kv[i].k, "max.in", 6) ||
+		     !strcmp(kv[i].k, "linger.ms")))
 			continue;
 		if (rd_kafka_conf_set(conf, kv[i].k, kv[i].v, err, errlen) != RD_KAFKA_CONF_OK) {
 			rd_kafka_conf_destroy(conf);
@@ -189,12 +191,13 @@ int mirror_copy_start(mirror *m, char *err, size_t errlen)
 	         m->o.source_alias, is, is);
 	snprintf(m->syncs_topic, sizeof(m->syncs_topic), "mm2-offset-syncs%s%s%sinternal", is,
 	         m->o.syncs_on_target ? m->o.source_alias : m->o.target_alias, is);
-	if (!(m->consumer = make_client(m, RD_KAFKA_CONSUMER, m->o.legacy, "mm2mirror-source",
-	                                NULL, err, errlen)) ||
+	if (!(m->consumer = make_client(m, RD_KAFKA_CONSUMER, m->o.legacy, "mm2mirror-source", NULL,
+	                                err, errlen)) ||
 	    !(m->data = make_client(m, RD_KAFKA_PRODUCER, m->o.target, "mm2mirror-data", data_dr,
 	                            err, errlen)) ||
-	    !(m->internal[0] = make_client(m, RD_KAFKA_PRODUCER, m->o.legacy,
-	                                   "mm2mirror-internal-legacy", internal_dr, err, errlen)) ||
+	    !(m->internal[0] =
+	          make_client(m, RD_KAFKA_PRODUCER, m->o.legacy, "mm2mirror-internal-legacy",
+	                      internal_dr, err, errlen)) ||
 	    !(m->internal[1] = make_client(m, RD_KAFKA_PRODUCER, m->o.target,
 	                                   "mm2mirror-internal-target", internal_dr, err, errlen)))
 		return -1;
@@ -252,7 +255,8 @@ int mirror_add_topic(mirror *m, const char *name, char *err, size_t errlen)
 			char v[64];
 			int vl = snprintf(v, sizeof(v), "pre-existing %d %ld", p, i);
 			if (rd_kafka_producev(m->data, RD_KAFKA_V_TOPIC(t->remote),
-			                      RD_KAFKA_V_PARTITION(p), RD_KAFKA_V_VALUE(v, (size_t)vl),
+			                      RD_KAFKA_V_PARTITION(p),
+			                      RD_KAFKA_V_VALUE(v, (size_t)vl),
 			                      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
 			                      RD_KAFKA_V_OPAQUE(NULL), RD_KAFKA_V_END)) {
 				snprintf(err, errlen, "pre-existing record produce failed");
@@ -273,7 +277,8 @@ int mirror_add_topic(mirror *m, const char *name, char *err, size_t errlen)
 		mp->partition = p;
 		mp->prev_up = mp->prev_down = mp->last_sync_down = -1;
 		translate_history_init(&mp->syncs);
-		if (rd_kafka_consume_start_queue(t->rkt, p, RD_KAFKA_OFFSET_BEGINNING, m->cq) == -1) {
+		if (rd_kafka_consume_start_queue(t->rkt, p, RD_KAFKA_OFFSET_BEGINNING, m->cq) ==
+		    -1) {
 			snprintf(err, errlen, "consume_start %s-%d: %s", name, p,
 			         rd_kafka_err2str(rd_kafka_last_error()));
 			return -1;
@@ -320,12 +325,14 @@ static void copy_one(mirror *m, rd_kafka_message_t *msg)
 	if (rd_kafka_message_headers(msg, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR)
 		copy = rd_kafka_headers_copy(hdrs);
 	rd_kafka_resp_err_t e;
-	while ((e = rd_kafka_producev(
-	            m->data, RD_KAFKA_V_TOPIC(t->remote), RD_KAFKA_V_PARTITION(msg->partition),
-	            RD_KAFKA_V_KEY(msg->key, msg->key_len), RD_KAFKA_V_VALUE(msg->payload, msg->len),
-	            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_TIMESTAMP(ts > 0 ? ts : 0),
-	            RD_KAFKA_V_HEADERS(copy), RD_KAFKA_V_OPAQUE(OP_MAKE(ti, msg->partition, msg->offset)),
-	            RD_KAFKA_V_END)) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+	while (
+	    (e = rd_kafka_producev(
+	         m->data, RD_KAFKA_V_TOPIC(t->remote), RD_KAFKA_V_PARTITION(msg->partition),
+	         RD_KAFKA_V_KEY(msg->key, msg->key_len), RD_KAFKA_V_VALUE(msg->payload, msg->len),
+	         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_TIMESTAMP(ts > 0 ? ts : 0),
+	         RD_KAFKA_V_HEADERS(copy),
+	         RD_KAFKA_V_OPAQUE(OP_MAKE(ti, msg->partition, msg->offset)), RD_KAFKA_V_END)) ==
+	    RD_KAFKA_RESP_ERR__QUEUE_FULL)
 		rd_kafka_poll(m->data, 10);
 	if (e) {
 		if (copy)

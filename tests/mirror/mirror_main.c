@@ -91,7 +91,8 @@ static int drain_internal(mirror *m, int64_t deadline)
 
 static void command(mirror *m, char *line)
 {
-	char *save = NULL, *cmd = strtok_r(line, " \t\r", &save), *arg = strtok_r(NULL, " \t\r", &save);
+	char *save = NULL, *cmd = strtok_r(line, " \t\r", &save),
+	     *arg = strtok_r(NULL, " \t\r", &save);
 	char buf[512], err[512] = "";
 	if (!cmd)
 		return;
@@ -106,8 +107,8 @@ static void command(mirror *m, char *line)
 		for (int ti = 0; ti < m->ntopics; ti++)
 			for (int pi = 0; pi < m->topics[ti].nparts; pi++) {
 				int64_t lo, hi;
-				if (rd_kafka_query_watermark_offsets(m->consumer, m->topics[ti].name, pi,
-				                                     &lo, &hi, 10000)) {
+				if (rd_kafka_query_watermark_offsets(
+				        m->consumer, m->topics[ti].name, pi, &lo, &hi, 10000)) {
 					printf("ERR watermarks of %s-%d\n", m->topics[ti].name, pi);
 					return;
 				}
@@ -193,17 +194,31 @@ int main(int argc, char **argv)
 	                    .target_alias = "target",
 	                    .separator = ".",
 	                    .offset_lag_max = 100};
-	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		long v = 0;
+	int li = 0;
+	while ((opt = getopt_long(argc, argv, "h", longopts, &li)) != -1) {
 		int bad = 0;
 		switch (opt) {
-		case 'l': m.o.legacy = optarg; break;
-		case 't': m.o.target = optarg; break;
-		case 's': m.o.source_alias = optarg; break;
-		case 'a': m.o.target_alias = optarg; break;
-		case 'S': m.o.separator = optarg; break;
-		case 'k': m.o.filter_key = optarg; break;
-		case 'm': m.o.map_path = optarg; break;
+		case 'l':
+			m.o.legacy = optarg;
+			break;
+		case 't':
+			m.o.target = optarg;
+			break;
+		case 's':
+			m.o.source_alias = optarg;
+			break;
+		case 'a':
+			m.o.target_alias = optarg;
+			break;
+		case 'S':
+			m.o.separator = optarg;
+			break;
+		case 'k':
+			m.o.filter_key = optarg;
+			break;
+		case 'm':
+			m.o.map_path = optarg;
+			break;
 		case 'p':
 			bad = strcmp(optarg, "identity") && strcmp(optarg, "default");
 			m.o.default_policy = !strcmp(optarg, "default");
@@ -212,23 +227,39 @@ int main(int argc, char **argv)
 			bad = strcmp(optarg, "source") && strcmp(optarg, "target");
 			m.o.syncs_on_target = !strcmp(optarg, "target");
 			break;
-		case 'o': bad = parse_long(optarg, 1, 1L << 40, &m.o.offset_lag_max); break;
-		case 'f': bad = parse_long(optarg, 0, 3600000, &m.o.flush_interval_ms); break;
-		case 'c': bad = parse_long(optarg, 0, 3600000, &m.o.checkpoint_interval_ms); break;
-		case 'd': bad = parse_long(optarg, 0, 1000000, &m.o.drop_every); break;
-		case 'e': bad = parse_long(optarg, 0, 100000, &m.o.pre_existing); break;
+		case 'o':
+			bad = parse_long(optarg, 1, 1L << 40, &m.o.offset_lag_max);
+			break;
+		case 'f':
+			bad = parse_long(optarg, 0, 3600000, &m.o.flush_interval_ms);
+			break;
+		case 'c':
+			bad = parse_long(optarg, 0, 3600000, &m.o.checkpoint_interval_ms);
+			break;
+		case 'd':
+			bad = parse_long(optarg, 0, 1000000, &m.o.drop_every);
+			break;
+		case 'e':
+			bad = parse_long(optarg, 0, 100000, &m.o.pre_existing);
+			break;
 		case 'T':
 			bad = ntopics == MIRROR_MAX_TOPICS;
 			if (!bad)
 				topics[ntopics++] = optarg;
 			break;
-		case 'g': bad = add_group(&m, optarg); break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'g':
+			bad = add_group(&m, optarg);
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
 		}
-		(void)v;
 		if (bad) {
-			fprintf(stderr, "mm2mirror: bad value for --%s\n", longopts[0].name);
+			fprintf(stderr, "mm2mirror: bad value for --%s: %s\n", longopts[li].name,
+			        optarg ? optarg : "");
 			usage(stderr);
 			return 2;
 		}

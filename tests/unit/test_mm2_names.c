@@ -41,8 +41,8 @@ static void test_names_table(void)
 	     "orders", "orders"},
 	    /* the AWS sample (CustomMM2ReplicationPolicy behaves as identity here) */
 	    {"msksource", "mskdest", ".", MIRROR_POLICY_IDENTITY, 1, MIRROR_SYNCS_ON_SOURCE,
-	     "msksource.checkpoints.internal", "mm2-offset-syncs.mskdest.internal",
-	     MM2_SIDE_SOURCE, "ExampleTopic", "ExampleTopic"},
+	     "msksource.checkpoints.internal", "mm2-offset-syncs.mskdest.internal", MM2_SIDE_SOURCE,
+	     "ExampleTopic", "ExampleTopic"},
 	    /* a topic that came from the target goes back under its own name */
 	    {"legacy", "target", ".", MIRROR_POLICY_DEFAULT, 1, MIRROR_SYNCS_ON_SOURCE,
 	     "legacy.checkpoints.internal", "mm2-offset-syncs.target.internal", MM2_SIDE_SOURCE,
@@ -106,8 +106,7 @@ static void test_names_overrides(void)
 	mc.separator = ".";
 	CHECK(mm2_names_source_topic(&mc, "orders", buf, sizeof(buf)) == 0 &&
 	      strcmp(buf, "b.orders") == 0);
-	CHECK(mm2_names_source_topic(&mc, "a.", buf, sizeof(buf)) == 0 &&
-	      strcmp(buf, "b.a.") == 0);
+	CHECK(mm2_names_source_topic(&mc, "a.", buf, sizeof(buf)) == 0 && strcmp(buf, "b.a.") == 0);
 }
 
 #define CLUSTERS                                                                                   \
@@ -161,7 +160,8 @@ static void test_mirror_config_errors(void)
 	    {"[]", "mirror: must be an object"},
 	    {"{}", "mirror.source_alias: required"},
 	    {"{\"source_alias\": \"s\"}", "mirror.target_alias: required"},
-	    {"{\"source_alias\": \"s\", \"target_alias\": \"s\"}", "mirror.target_alias: must differ"},
+	    {"{\"source_alias\": \"s\", \"target_alias\": \"s\"}",
+	     "mirror.target_alias: must differ"},
 	    {"{\"source_alias\": \"s\", \"target_alias\": \"t\", \"sourc_alias\": 1}",
 	     "mirror.sourc_alias: unknown key"},
 	    {"{\"source_alias\": \"a b\", \"target_alias\": \"t\"}",

@@ -10,10 +10,10 @@
  * upstream 1000, downstream 998, metadata "". */
 static const uint8_t cp_key[] = {0x00, 0x08, 'm', 'y', '-', 'g', 'r', 'o', 'u', 'p', 0x00,
                                  0x06, 'o',  'r', 'd', 'e', 'r', 's', 0,   0,   0,   3};
-static const uint8_t cp_val[] = {0, 0,                               /* version 0 */
-                                 0, 0, 0, 0, 0, 0, 0x03, 0xe8,       /* upstream 1000 */
-                                 0, 0, 0, 0, 0, 0, 0x03, 0xe6,       /* downstream 998 */
-                                 0, 0};                              /* metadata "" */
+static const uint8_t cp_val[] = {0, 0,                         /* version 0 */
+                                 0, 0, 0, 0, 0, 0, 0x03, 0xe8, /* upstream 1000 */
+                                 0, 0, 0, 0, 0, 0, 0x03, 0xe6, /* downstream 998 */
+                                 0, 0};                        /* metadata "" */
 /* §2.2: source topic orders, partition 3, upstream 1000, downstream 998. */
 static const uint8_t os_key[] = {0x00, 0x06, 'o', 'r', 'd', 'e', 'r', 's', 0, 0, 0, 3};
 static const uint8_t os_val[] = {0, 0, 0, 0, 0, 0, 0x03, 0xe8, 0, 0, 0, 0, 0, 0, 0x03, 0xe6};
@@ -85,13 +85,16 @@ static void run_bad(const bad_case *c, size_t n, int checkpoint)
 		int rc;
 		if (checkpoint) {
 			mm2_checkpoint cp;
-			rc = mm2_checkpoint_decode(c[i].key, c[i].klen, c[i].val, c[i].vlen, &cp, &why);
+			rc = mm2_checkpoint_decode(c[i].key, c[i].klen, c[i].val, c[i].vlen, &cp,
+			                           &why);
 		} else {
 			mm2_offset_sync os;
-			rc = mm2_offset_sync_decode(c[i].key, c[i].klen, c[i].val, c[i].vlen, &os, &why);
+			rc = mm2_offset_sync_decode(c[i].key, c[i].klen, c[i].val, c[i].vlen, &os,
+			                            &why);
 		}
-		CHECKF(rc == -1 && why && strstr(why, c[i].want), "%s: rc %d reason \"%s\", want \"%s\"",
-		       c[i].name, rc, why ? why : "(none)", c[i].want);
+		CHECKF(rc == -1 && why && strstr(why, c[i].want),
+		       "%s: rc %d reason \"%s\", want \"%s\"", c[i].name, rc, why ? why : "(none)",
+		       c[i].want);
 	}
 }
 
@@ -134,7 +137,8 @@ static void test_checkpoint_malformed(void)
 	    {"short value", cp_key, sizeof(cp_key), cp_val, sizeof(cp_val) - 1, "truncated"},
 	    {"trailing value", cp_key, sizeof(cp_key), vtrail, sizeof(vtrail), "trailing"},
 	    {"negative upstream", cp_key, sizeof(cp_key), vneg, sizeof(vneg), "negative offset"},
-	    {"negative downstream", cp_key, sizeof(cp_key), vdown, sizeof(vdown), "negative offset"},
+	    {"negative downstream", cp_key, sizeof(cp_key), vdown, sizeof(vdown),
+	     "negative offset"},
 	    /* an offset-sync read as a checkpoint: wrong types everywhere */
 	    {"offset-sync bytes", os_key, sizeof(os_key), os_val, sizeof(os_val), "checkpoint"},
 	};
@@ -143,13 +147,15 @@ static void test_checkpoint_malformed(void)
 	for (size_t k = 0; k < sizeof(cp_key); k++) {
 		mm2_checkpoint cp;
 		const char *why = NULL;
-		CHECKF(mm2_checkpoint_decode(cp_key, k, cp_val, sizeof(cp_val), &cp, &why) == -1 && why,
+		CHECKF(mm2_checkpoint_decode(cp_key, k, cp_val, sizeof(cp_val), &cp, &why) == -1 &&
+		           why,
 		       "key cut at %zu accepted", k);
 	}
 	for (size_t v = 0; v < sizeof(cp_val); v++) {
 		mm2_checkpoint cp;
 		const char *why = NULL;
-		CHECKF(mm2_checkpoint_decode(cp_key, sizeof(cp_key), cp_val, v, &cp, &why) == -1 && why,
+		CHECKF(mm2_checkpoint_decode(cp_key, sizeof(cp_key), cp_val, v, &cp, &why) == -1 &&
+		           why,
 		       "value cut at %zu accepted", v);
 	}
 }

@@ -38,6 +38,7 @@ typedef struct rule_case {
 
 static void test_rules_table(void)
 {
+	/* clang-format off */
 	static const rule_case cases[] = {
 	    {"no sync at all", TRANSLATE_FORWARD, {{0}}, 0, 0, {0, 0}, 50, 100, TRANSLATE_NONE,
 	     TRANSLATE_PATH_NO_SYNC, -1, -1, -1, 0},
@@ -95,6 +96,7 @@ static void test_rules_table(void)
 	    {"reverse ignores checkpoints", TRANSLATE_REVERSE, {{0}}, 0, 1, {1, 2}, 10, 0,
 	     TRANSLATE_NONE, TRANSLATE_PATH_NO_SYNC, -1, -1, -1, 0},
 	};
+	/* clang-format on */
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const rule_case *c = &cases[i];
 		translate_history h;
@@ -155,8 +157,8 @@ static void test_history_keeps_old_syncs(void)
 		translate_plan_make(&p, TRANSLATE_FORWARD, &h, NULL, g, 0);
 		CHECK(p.result.method != TRANSLATE_NONE);
 		int64_t u = p.anchor.up;
-		CHECKF(u <= g && g - u <= 8 * (1000 - g) + 10, "g %lld anchored at %lld", (long long)g,
-		       (long long)u);
+		CHECKF(u <= g && g - u <= 8 * (1000 - g) + 10, "g %lld anchored at %lld",
+		       (long long)g, (long long)u);
 	}
 }
 
@@ -189,6 +191,7 @@ typedef struct vcase {
 /* from offsets start at 100, to offsets at 500; g is a from offset. */
 static void test_verify_table(void)
 {
+	/* clang-format off */
 	static const vcase cases[] = {
 	    {"all copied, stops at the copy of g", {1, 2, 3, 4, 5, 6}, {1, 2, 3, 4, 5, 6}, 104, 1, 0,
 	     0, 1, 1, 504, 0},
@@ -215,6 +218,7 @@ static void test_verify_table(void)
 	    {"anchor gone from the target", {1, 2}, {0}, 102, 1, 0, 0, 0, 0, 501, 0},
 	    {"anchor differs", {1, 2, 3}, {7, 2, 3}, 102, 1, 0, 0, 0, 0, 501, 0},
 	};
+	/* clang-format on */
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const vcase *c = &cases[i];
 		verify_rec from[16], to[16];
@@ -222,7 +226,8 @@ static void test_verify_table(void)
 		for (; nf < 16 && c->from_ids[nf]; nf++)
 			from[nf] = R(100 + (int64_t)nf, c->from_ids[nf]);
 		for (; nt < 16 && c->to_ids[nt]; nt++)
-			to[nt] = R(500 + (int64_t)nt, c->to_ids[nt] > 0 ? c->to_ids[nt] : 900 - c->to_ids[nt]);
+			to[nt] = R(500 + (int64_t)nt,
+			           c->to_ids[nt] > 0 ? c->to_ids[nt] : 900 - c->to_ids[nt]);
 		verify_input in = {.anchor_from = 100,
 		                   .anchor_to = 500,
 		                   .g = c->g,

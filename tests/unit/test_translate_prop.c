@@ -59,13 +59,13 @@ static int chance(int percent)
 enum { FATE_COPIED, FATE_DROPPED, FATE_PENDING, FATE_ABSENT };
 
 typedef struct model {
-	int n;               /* source offsets 0..n-1 */
-	int fate[MAXN];      /* FATE_*; ABSENT = compacted away */
-	int fp[MAXN];        /* fingerprint id of source record */
-	int64_t copy[MAXN];  /* target offset of the copy (FATE_COPIED) */
-	int nt;              /* target records 0..nt-1 */
-	int tfp[MAXT];       /* fingerprint id of target record */
-	int tsrc[MAXT];      /* source offset copied, -1 for foreign */
+	int n;              /* source offsets 0..n-1 */
+	int fate[MAXN];     /* FATE_*; ABSENT = compacted away */
+	int fp[MAXN];       /* fingerprint id of source record */
+	int64_t copy[MAXN]; /* target offset of the copy (FATE_COPIED) */
+	int nt;             /* target records 0..nt-1 */
+	int tfp[MAXT];      /* fingerprint id of target record */
+	int tsrc[MAXT];     /* source offset copied, -1 for foreign */
 	int64_t sync[MAXS][2];
 	int nsync;
 	int dups, foreign; /* content repeats / foreign records present */
@@ -121,8 +121,8 @@ static void build(model *m)
 		m->copy[i] = down;
 		m->tfp[m->nt] = m->fp[i];
 		m->tsrc[m->nt++] = i;
-		int now = last_sync == -1 || down - (last_sync + 1) >= lag_max || i - prev_up != 1 ||
-		          down < prev_down;
+		int now = last_sync == -1 || down - (last_sync + 1) >= lag_max ||
+		          i - prev_up != 1 || down < prev_down;
 		prev_up = i;
 		prev_down = down;
 		if (now) {
@@ -183,13 +183,14 @@ static void check_forward(const model *m, const translate_history *h, uint64_t s
 	if (p.fetch) {
 		static verify_rec from[MAXN + VERIFY_LOOKAHEAD + 2], to[MAXT];
 		int fe, te;
-		size_t nf = emulate_read(src, nsrc, p.from_start, (size_t)p.from_max + VERIFY_LOOKAHEAD,
-		                         g, VERIFY_LOOKAHEAD, from, &fe);
+		size_t nf =
+		    emulate_read(src, nsrc, p.from_start, (size_t)p.from_max + VERIFY_LOOKAHEAD, g,
+		                 VERIFY_LOOKAHEAD, from, &fe);
 		size_t before = 0;
 		while (before < nf && from[before].offset < g)
 			before++;
-		size_t nt = emulate_read(tgt, (size_t)m->nt, p.to_start, before + VERIFY_LOOKAHEAD + 1,
-		                         -1, 0, to, &te);
+		size_t nt = emulate_read(tgt, (size_t)m->nt, p.to_start,
+		                         before + VERIFY_LOOKAHEAD + 1, -1, 0, to, &te);
 		verify_input in = {.anchor_from = p.from_start,
 		                   .anchor_to = p.to_start,
 		                   .g = g,
@@ -202,8 +203,8 @@ static void check_forward(const model *m, const translate_history *h, uint64_t s
 		                   .nto = nt,
 		                   .to_at_end = te};
 		verify_outcome vo;
-		PROP(verify_scan(&in, &vo) == 0, "seed %llu g %lld: verify failed", (unsigned long long)seed,
-		     (long long)g);
+		PROP(verify_scan(&in, &vo) == 0, "seed %llu g %lld: verify failed",
+		     (unsigned long long)seed, (long long)g);
 		translate_finish(&p, &vo, NULL, &r);
 		ran = vo.ok;
 	}
@@ -222,8 +223,8 @@ static void check_forward(const model *m, const translate_history *h, uint64_t s
 	if (r.method == TRANSLATE_NONE)
 		return;
 	PROP(r.offset <= hi, "seed %llu g %lld: %s answer %lld is ahead of %lld",
-	     (unsigned long long)seed, (long long)g, translate_path_name(r.path), (long long)r.offset,
-	     (long long)hi);
+	     (unsigned long long)seed, (long long)g, translate_path_name(r.path),
+	     (long long)r.offset, (long long)hi);
 	if (r.method == TRANSLATE_EXACT)
 		PROP(r.offset >= lo, "seed %llu g %lld: exact %lld below %lld (re-reads)",
 		     (unsigned long long)seed, (long long)g, (long long)r.offset, (long long)lo);
@@ -254,14 +255,14 @@ static void check_forward(const model *m, const translate_history *h, uint64_t s
 				all_before = 0;
 		for (int i = (int)g; i < m->n && i < first; i++)
 			rank += m->fate[i] != FATE_ABSENT;
-		int recognisable =
-		    first >= 0 && (rank < VERIFY_LOOKAHEAD || (p.has_next && m->copy[first] == p.next.down));
+		int recognisable = first >= 0 && (rank < VERIFY_LOOKAHEAD ||
+		                                  (p.has_next && m->copy[first] == p.next.down));
 		expect = all_before || recognisable;
 	}
 	PROP((r.method == TRANSLATE_EXACT) == expect,
-	     "seed %llu g %lld: method %s path %s, exact expected %d (%s)", (unsigned long long)seed,
-	     (long long)g, translate_method_name(r.method), translate_path_name(r.path), expect,
-	     r.note ? r.note : "");
+	     "seed %llu g %lld: method %s path %s, exact expected %d (%s)",
+	     (unsigned long long)seed, (long long)g, translate_method_name(r.method),
+	     translate_path_name(r.path), expect, r.note ? r.note : "");
 }
 
 static void check_reverse(const model *m, const translate_history *h, uint64_t seed, int64_t t,
@@ -274,13 +275,13 @@ static void check_reverse(const model *m, const translate_history *h, uint64_t s
 		static verify_rec from[MAXT + VERIFY_LOOKAHEAD], to[MAXN + VERIFY_LOOKAHEAD + 2];
 		int fe, te;
 		size_t nf = emulate_read(tgt, (size_t)m->nt, p.from_start,
-		                         (size_t)p.from_max + VERIFY_LOOKAHEAD, t, VERIFY_LOOKAHEAD, from,
-		                         &fe);
+		                         (size_t)p.from_max + VERIFY_LOOKAHEAD, t, VERIFY_LOOKAHEAD,
+		                         from, &fe);
 		size_t before = 0;
 		while (before < nf && from[before].offset < t)
 			before++;
-		size_t nt = emulate_read(src, nsrc, p.to_start, before + VERIFY_LOOKAHEAD + 1, -1, 0, to,
-		                         &te);
+		size_t nt = emulate_read(src, nsrc, p.to_start, before + VERIFY_LOOKAHEAD + 1, -1,
+		                         0, to, &te);
 		verify_input in = {.anchor_from = p.from_start,
 		                   .anchor_to = p.to_start,
 		                   .g = t,
@@ -302,7 +303,8 @@ static void check_reverse(const model *m, const translate_history *h, uint64_t s
 	 * or after t, or one not mirrored yet */
 	int64_t hi = m->n, lo = 0;
 	for (int i = 0; i < m->n; i++) {
-		int unseen = (m->fate[i] == FATE_COPIED && m->copy[i] >= t) || m->fate[i] == FATE_PENDING;
+		int unseen =
+		    (m->fate[i] == FATE_COPIED && m->copy[i] >= t) || m->fate[i] == FATE_PENDING;
 		if (unseen && i < hi)
 			hi = i;
 		if (m->fate[i] == FATE_COPIED && m->copy[i] < t && i + 1 > lo)
@@ -336,11 +338,13 @@ static void test_translate_property(void)
 			for (int s = 0; s < TRANSLATE_SLOTS; s++)
 				PROP(h.slot[s].id >= 1 && h.slot[s].id <= (uint64_t)i + 1 &&
 				         h.slot[s].up == m.sync[h.slot[s].id - 1][0],
-				     "seed %llu: slot %d holds an unknown sync", (unsigned long long)seed, s);
+				     "seed %llu: slot %d holds an unknown sync",
+				     (unsigned long long)seed, s);
 		}
 		if (m.nsync)
 			PROP(h.slot[TRANSLATE_SLOTS - 1].id == 1,
-			     "seed %llu: the oldest slot lost the first sync", (unsigned long long)seed);
+			     "seed %llu: the oldest slot lost the first sync",
+			     (unsigned long long)seed);
 		size_t nsrc = 0;
 		for (int i = 0; i < m.n; i++)
 			if (m.fate[i] != FATE_ABSENT)
@@ -350,7 +354,8 @@ static void test_translate_property(void)
 		long budget = budgets[rnd_int(0, 3)];
 		int64_t prev_mm2 = -1;
 		for (int64_t g = 0; g <= m.n; g += 1 + (m.n > 60 ? rnd_int(0, 3) : 0)) {
-			check_forward(&m, m.nsync ? &h : NULL, seed, g, budget, src, nsrc, tgt, &prev_mm2);
+			check_forward(&m, m.nsync ? &h : NULL, seed, g, budget, src, nsrc, tgt,
+			              &prev_mm2);
 			total++;
 		}
 		for (int64_t t = 0; t <= m.nt; t += 1 + (m.nt > 60 ? rnd_int(0, 3) : 0))

@@ -181,11 +181,12 @@ void mm2_reader_describe(mm2_reader *r, char *buf, size_t len)
 {
 	char last[256];
 	mm2_rk_status_get(&r->status, last, sizeof(last));
-	snprintf(buf, len, "%s topic %s on %s: %s, %lld records applied, %lld skipped%s%s",
+	snprintf(buf, len,
+	         "%s topic %s on %s: %s, at offset %lld, %lld records applied, %lld skipped%s%s",
 	         kind_name(r->kind), r->topic, r->cluster,
 	         atomic_load(&r->ready) ? "read to end" : "not read to end yet",
-	         (long long)atomic_load(&r->applied), (long long)atomic_load(&r->bad),
-	         last[0] ? ", last error: " : "", last);
+	         (long long)atomic_load(&r->position), (long long)atomic_load(&r->applied),
+	         (long long)atomic_load(&r->bad), last[0] ? ", last error: " : "", last);
 }
 
 void mm2_reader_stop(mm2_reader *r)

@@ -39,7 +39,8 @@ typedef struct xlate_partition {
 	char *metadata;     /* commit metadata, carried over when seeding */
 	translate_result r; /* answer, method, path, re-read bound, MM2's answer */
 	int64_t from_end;   /* end offset of the partition on "from"; -1 unknown */
-	int64_t mirror_lag; /* "from" records after the newest sync; -1 unknown */
+	int64_t mirror_lag; /* "from" records after the newest sync (not yet confirmed
+	                       copied; MM2 confirms at least every offset.lag.max); -1 unknown */
 	char *error;        /* why a record comparison failed, or NULL */
 } xlate_partition;
 
@@ -58,7 +59,8 @@ typedef struct xlate_group_result {
 xlate_engine *xlate_engine_start(const mirror_config *mc, const config_cluster *legacy,
                                  const config_cluster *target, char *err, size_t errlen);
 /* Stops the worker and readers and frees everything. Queued jobs get their
- * callback with a NULL result and "engine stopped". */
+ * callback with a NULL result and "engine stopped". Call it once no other
+ * thread is inside a blocking call of the engine. */
 void xlate_engine_stop(xlate_engine *e);
 
 /* 1 once both MM2 topics have been read to their end at least once. */

@@ -200,25 +200,31 @@ void mm2_store_free_names(char **names, size_t n)
 	free(names);
 }
 
-int mm2_store_sync_topics(mm2_store *s, char ***names, size_t *n)
+/* Distinct topics among the keys of map; with group, only keys of that group
+ * ("<group>\0<topic>\0..."). */
+static int store_topics(mm2_store *s, const hmap *map, const char *group, char ***names, size_t *n)
 {
 	*names = NULL;
 	*n = 0;
 	hmap seen; /* topic -> present, to list each topic once */
 	hmap_init(&seen);
+	size_t glen = group ? strlen(group) + 1 : 0;
 	pthread_mutex_lock(&s->mu);
 	size_t cnt = 0;
-	char **out = calloc(s->syncs.n ? s->syncs.n : 1, sizeof(*out));
+	char **out = calloc(map->n ? map->n : 1, sizeof(*out));
 	int rc = out ? 0 : -1;
 	size_t it = 0;
 	const char *key;
 	size_t klen;
 	void *val;
-	while (rc == 0 && hmap_next(&s->syncs, &it, &key, &klen, &val)) {
-		size_t tlen = strlen(key); /* key starts with the NUL-ended topic */
-		if (hmap_get(&seen, key, tlen))
+	while (rc == 0 && hmap_next(map, &it, &key, &klen, &val)) {
+		if (group && (klen < glen || memcmp(key, group, glen) != 0))
 			continue;
-		if (hmap_put(&seen, key, tlen, &seen, NULL) || !(out[cnt] = strdup(key)))
+		const char *topic = key + glen; /* NUL-terminated inside the key */
+		size_t tlen = strlen(topic);
+		if (hmap_get(&seen, topic, tlen))
+			continue;
+		if (hmap_put(&seen, topic, tlen, &seen, NULL) || !(out[cnt] = strdup(topic)))
 			rc = -1;
 		else
 			cnt++;
@@ -232,6 +238,16 @@ int mm2_store_sync_topics(mm2_store *s, char ***names, size_t *n)
 	*names = out;
 	*n = cnt;
 	return 0;
+}
+
+int mm2_store_sync_topics(mm2_store *s, char ***names, size_t *n)
+{
+	return store_topics(s, &s->syncs, NULL, names, n);
+}
+
+int mm2_store_checkpoint_topics(mm2_store *s, const char *group, char ***names, size_t *n)
+{
+	return store_topics(s, &s->checkpoints, group, names, n);
 }
 
 void mm2_store_counts_get(mm2_store *s, mm2_store_counts *out)

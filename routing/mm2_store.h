@@ -48,6 +48,8 @@ int mm2_store_checkpoint(mm2_store *s, const char *group, const char *topic, int
 /* The distinct source topics that have syncs, as a malloc'd array of
  * malloc'd strings (free with mm2_store_free_names). Returns -1 on OOM. */
 int mm2_store_sync_topics(mm2_store *s, char ***names, size_t *n);
+/* The distinct (target-side) topics with a checkpoint for group, the same way. */
+int mm2_store_checkpoint_topics(mm2_store *s, const char *group, char ***names, size_t *n);
 void mm2_store_free_names(char **names, size_t n);
 void mm2_store_counts_get(mm2_store *s, mm2_store_counts *out);
 

@@ -207,48 +207,59 @@ static int part_cmp(const void *a, const void *b)
 	return c ? c : (x->partition > y->partition) - (x->partition < y->partition);
 }
 
-/* The partitions of the mirrored topics, under their names on the from side. */
-static rd_kafka_topic_partition_list_t *mirrored_partitions(xlate_engine *e, mm2_client *from,
-                                                            translate_dir dir,
-                                                            const char *const *extra, char *err,
-                                                            size_t errlen)
+/* Adds every partition of topic (a "from"-side name) to l, once. */
+static void add_topic_partitions(xlate_engine *e, mm2_client *from,
+                                 rd_kafka_topic_partition_list_t *l, const char *topic)
 {
-	char **topics = NULL;
-	size_t n = 0, nextra = 0;
-	if (mm2_store_sync_topics(e->store, &topics, &n)) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
+	if (rd_kafka_topic_partition_list_find(l, topic, 0))
+		return;
+	int cnt = 0;
+	char why[512];
+	if (mm2_client_partitions(from, topic, e->mc->fetch_timeout_ms, &cnt, why, sizeof(why))) {
+		log_warn("event=translate_metadata_failed topic=%s error=\"%s\"", topic, why);
+		return;
 	}
-	while (extra && extra[nextra])
-		nextra++;
-	rd_kafka_topic_partition_list_t *l =
-	    rd_kafka_topic_partition_list_new((int)(n + nextra) + 1);
-	for (size_t i = 0; l && i < n + nextra; i++) {
-		char name[MM2_TOPIC_MAX + 1];
-		if (i >= n) {
-			snprintf(name, sizeof(name), "%s", extra[i - n]);
-			if (rd_kafka_topic_partition_list_find(l, name, 0))
-				continue; /* a mirrored topic, listed already */
-		} else if (dir == TRANSLATE_REVERSE) {
-			if (mm2_names_remote_topic(e->mc, topics[i], name, sizeof(name)))
-				continue;
-		} else {
-			snprintf(name, sizeof(name), "%s", topics[i]);
-		}
-		int cnt = 0;
-		char why[512];
-		if (mm2_client_partitions(from, name, e->mc->fetch_timeout_ms, &cnt, why,
-		                          sizeof(why))) {
-			log_warn("event=translate_metadata_failed topic=%s error=\"%s\"", name,
-			         why);
-			continue;
-		}
-		for (int p = 0; p < cnt; p++)
-			rd_kafka_topic_partition_list_add(l, name, p);
-	}
-	mm2_store_free_names(topics, n);
-	if (!l)
+	for (int p = 0; p < cnt; p++)
+		rd_kafka_topic_partition_list_add(l, topic, p);
+}
+
+/*
+ * The partitions to ask the group's offsets for, under their "from"-side
+ * names: those of the topics with offset-syncs, those the group has
+ * checkpoints for, and the extra topics given.
+ */
+static rd_kafka_topic_partition_list_t *group_partitions(xlate_engine *e, mm2_client *from,
+                                                         const char *group, translate_dir dir,
+                                                         const char *const *extra, char *err,
+                                                         size_t errlen)
+{
+	char **synced = NULL, **checked = NULL;
+	size_t ns = 0, nc = 0;
+	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(16);
+	if (!l || mm2_store_sync_topics(e->store, &synced, &ns) ||
+	    mm2_store_checkpoint_topics(e->store, group, &checked, &nc)) {
 		snprintf(err, errlen, "out of memory");
+		if (l)
+			rd_kafka_topic_partition_list_destroy(l);
+		l = NULL;
+		goto out;
+	}
+	char name[MM2_TOPIC_MAX + 1];
+	for (size_t i = 0; i < ns; i++) /* source names */
+		if (dir == TRANSLATE_FORWARD)
+			add_topic_partitions(e, from, l, synced[i]);
+		else if (mm2_names_remote_topic(e->mc, synced[i], name, sizeof(name)) == 0)
+			add_topic_partitions(e, from, l, name);
+	for (size_t i = 0; i < nc; i++) /* target names */
+		if (dir == TRANSLATE_REVERSE)
+			add_topic_partitions(e, from, l, checked[i]);
+		else if (mm2_names_source_topic(e->mc, checked[i], name, sizeof(name)) == 0)
+			add_topic_partitions(e, from, l, name);
+	for (size_t i = 0; extra && extra[i]; i++)
+		add_topic_partitions(e, from, l, extra[i]);
+out:
+	mm2_store_free_names(synced, ns);
+	mm2_store_free_names(checked, nc);
 	return l;
 }
 
@@ -327,7 +338,7 @@ static int translate_locked(xlate_engine *e, const char *group, translate_dir di
 		return -1;
 	int tmo = e->mc->fetch_timeout_ms;
 	rd_kafka_topic_partition_list_t *want =
-	    mirrored_partitions(e, from, dir, topics, err, errlen);
+	    group_partitions(e, from, group, dir, topics, err, errlen);
 	rd_kafka_topic_partition_list_t *got = NULL, *all = NULL;
 	xlate_group_result *res = NULL;
 	int rc = -1;

@@ -431,3 +431,42 @@ def test_missing_mm2_topics_fail_clearly(clusters, tmp_path):
     md = subprocess.run(["kcat", "-L", "-b", clusters.bootstrap("target")],
                         capture_output=True, timeout=30).stdout.decode()
     assert "nosuch.checkpoints.internal" not in md, md
+
+
+def test_periodic_checkpoints_and_delayed_final_sync(clusters, tmp_path):
+    """The mirror's own timers, as MM2 runs them: the delayed sync of each
+    partition's last record goes out on the next commit, checkpoints on the
+    checkpoint interval. A caught-up group then translates to the target's
+    end offset exactly (g = u + 1)."""
+    from harness import wait_until
+    lb, tb = clusters.bootstrap("legacy"), clusters.bootstrap("target")
+    setup_topics(clusters, TOPIC)
+    for p in range(PARTS):
+        produce(lb, TOPIC, p, [f"t{p}-{i}" for i in range(25)])
+    group = unique_group("timers")
+    commit(lb, group, {(TOPIC, p): 25 for p in range(PARTS)})
+    m = Mirror(clusters, tmp_path, topics=[TOPIC], groups=[group],
+               args=["--offset-lag-max", "100", "--pre-existing", "2",
+                     "--flush-interval-ms", "300", "--checkpoint-interval-ms", "300"])
+    try:
+        m.cmd("wait")
+
+        def synced_and_checkpointed():
+            t = m.truth()
+            last = all(t.syncs[(TOPIC, p)] and t.syncs[(TOPIC, p)][-1][0] == 24
+                       for p in range(PARTS))
+            cps = {c[2]: c for c in t.checkpoints if c[0] == group}
+            return last and all(p in cps and cps[p][3] == 25 for p in range(PARTS)) and t
+
+        truth = wait_until(synced_and_checkpointed, timeout=20, interval=0.2,
+                           what="the delayed syncs and a checkpoint round")
+        # only the first record and the delayed last one: lag max 100
+        assert all(len(truth.syncs[(TOPIC, p)]) == 2 for p in range(PARTS)), truth.syncs
+        out = offsets(write_config(tmp_path, clusters), group)
+        for part in out["partitions"]:
+            p = part["partition"]
+            assert part["method"] == "exact" and part["path"] == "after_sync", part
+            assert part["offset"] == end_offset(tb, TOPIC, p) == 27, part
+            assert part["mirror_lag"] == 0, part
+    finally:
+        assert m.stop() == 0

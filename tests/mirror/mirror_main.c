@@ -296,6 +296,7 @@ int main(int argc, char **argv)
 	size_t len = 0;
 	int64_t next_flush = m.o.flush_interval_ms ? mono_ms() + m.o.flush_interval_ms : 0;
 	int64_t next_cp = m.o.checkpoint_interval_ms ? mono_ms() + m.o.checkpoint_interval_ms : 0;
+	int64_t next_map_flush = mono_ms() + 100; /* the tests read the map while we run */
 	for (;;) {
 		struct pollfd pfd[2] = {{.fd = sigfd, .events = POLLIN},
 		                        {.fd = STDIN_FILENO, .events = POLLIN}};
@@ -336,6 +337,10 @@ int main(int argc, char **argv)
 			if (mirror_checkpoint_round(&m, err, sizeof(err)) < 0)
 				fprintf(stderr, "mm2mirror: checkpoint round: %s\n", err);
 			next_cp = mono_ms() + m.o.checkpoint_interval_ms;
+		}
+		if (m.map && now >= next_map_flush) {
+			fflush(m.map);
+			next_map_flush = now + 100;
 		}
 	}
 out:

@@ -166,9 +166,10 @@ static rd_kafka_t *make_client(mirror *m, rd_kafka_type_t type, const char *boot
 	    {"log_level", "4"},
 	};
 	for (size_t i = 0; i < sizeof(kv) / sizeof(kv[0]); i++) {
-		if (type == RD_KAFKA_CONSUMER &&
-		    (!strcmp(kv[i].k, "acks") || !strncmp(kv[i].k, "max.in", 6) ||
-		     !strcmp(kv[i].k, "linger.ms")))
+		int producer_only = !strcmp(kv[i].k, "acks") || !strncmp(kv[i].k, "max.in", 6) ||
+		                    !strcmp(kv[i].k, "linger.ms");
+		int consumer_only = !strcmp(kv[i].k, "enable.partition.eof");
+		if (type == RD_KAFKA_CONSUMER ? producer_only : consumer_only)
 			continue;
 		if (rd_kafka_conf_set(conf, kv[i].k, kv[i].v, err, errlen) != RD_KAFKA_CONF_OK) {
 			rd_kafka_conf_destroy(conf);

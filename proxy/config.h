@@ -26,8 +26,7 @@ typedef struct config {
 	int request_timeout_ms;  /* an upstream silent this long with requests due is closed */
 	log_level log_level;
 	config_cluster clusters[CLUSTER_COUNT];
-	struct mirror_config
-	    *mirror; /* the "mirror" object (MM2 offset translation); NULL if absent */
+	struct mirror_config *mirror; /* "mirror" (MM2 offset translation); NULL if absent */
 } config;
 
 extern const char *const config_cluster_names[CLUSTER_COUNT];

@@ -77,9 +77,6 @@ static size_t store_key(char *buf, size_t cap, const char *a, size_t alen, const
 	return n;
 }
 
-/* groups and topics are at most 32767 bytes (INT16 lengths) */
-#define STORE_KEY_MAX (2 * 32768 + 8)
-
 int mm2_store_add_sync(mm2_store *s, const mm2_offset_sync *os)
 {
 	char key[256 + 8];
@@ -109,11 +106,12 @@ out:
 
 int mm2_store_add_checkpoint(mm2_store *s, const mm2_checkpoint *cp)
 {
-	char *key = malloc(STORE_KEY_MAX);
+	size_t kcap = cp->group.len + cp->topic.len + 6;
+	char *key = malloc(kcap);
 	store_cp *v = malloc(sizeof(*v) + cp->metadata.len + 1);
 	if (!key || !v)
 		goto fail;
-	size_t klen = store_key(key, STORE_KEY_MAX, cp->group.ptr, cp->group.len, cp->topic.ptr,
+	size_t klen = store_key(key, kcap, cp->group.ptr, cp->group.len, cp->topic.ptr,
 	                        cp->topic.len, cp->partition);
 	if (!klen)
 		goto fail;
@@ -169,11 +167,11 @@ int mm2_store_history(mm2_store *s, const char *topic, int32_t partition, transl
 int mm2_store_checkpoint(mm2_store *s, const char *group, const char *topic, int32_t partition,
                          translate_checkpoint *out, char *meta, size_t metalen)
 {
-	char *key = malloc(STORE_KEY_MAX);
+	size_t kcap = strlen(group) + strlen(topic) + 6;
+	char *key = malloc(kcap);
 	if (!key)
 		return 0;
-	size_t klen =
-	    store_key(key, STORE_KEY_MAX, group, strlen(group), topic, strlen(topic), partition);
+	size_t klen = store_key(key, kcap, group, strlen(group), topic, strlen(topic), partition);
 	int found = 0;
 	if (klen) {
 		pthread_mutex_lock(&s->mu);

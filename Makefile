@@ -33,13 +33,14 @@ GEN_SRC   := $(GEN)/wire_msgs.c
 FILL_SRC  := $(GEN)/wire_msgs_fill.c tests/unit/fill_support.c
 UNIT_SRC  := $(sort $(wildcard tests/unit/*.c))
 CLUSTER_SRC := $(sort $(wildcard tests/cluster/*.c))
+CLIENT_SRC := $(sort $(wildcard tests/clients/*.c))
 PROXY_SRC := $(sort $(wildcard proxy/*.c))
 ROUTING_SRC := $(sort $(wildcard routing/*.c))
 MIRROR_SRC := $(sort $(wildcard tests/mirror/*.c))
 # routing/translate.c and verify.c are pure: the test mirror links them for
 # its MM2 checkpoint emulation.
 MIRROR_ROUTING := routing/translate.c routing/verify.c
-PROXY_LIBS := -levent -lcjson -lcrypto $$(pkg-config --libs rdkafka) -lpthread
+PROXY_LIBS := -levent_openssl -levent -lcjson -lssl -lcrypto $$(pkg-config --libs rdkafka) -lpthread
 
 obj = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(2))
 
@@ -113,6 +114,18 @@ $(BUILD)/modern/mockcluster: $(CLUSTER_SRC) $(wildcard tests/cluster/*.h) $(MODE
 $(MODERN_RDKAFKA)/.built:
 	bash scripts/build-librdkafka.sh
 
+# The librdkafka test client of the client matrix, against both librdkafkas.
+$(BUILD)/debian/rdk_client: $(CLIENT_SRC) $(wildcard tests/clients/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 $(WARN) -O1 -g -I. $(CLIENT_SRC) -o $@ \
+		$$(pkg-config --cflags --libs rdkafka)
+
+$(BUILD)/modern/rdk_client: $(CLIENT_SRC) $(wildcard tests/clients/*.h) $(MODERN_RDKAFKA)/.built
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 $(WARN) -O1 -g -I. $(CLIENT_SRC) -o $@ \
+		-I$(MODERN_RDKAFKA)/include \
+		$$(PKG_CONFIG_PATH=$(MODERN_RDKAFKA)/lib/pkgconfig pkg-config --static --libs rdkafka-static)
+
 cluster: $(BUILD)/debian/mockcluster
 cluster-modern: $(BUILD)/modern/mockcluster
 
@@ -134,18 +147,39 @@ mirror: $(BUILD)/debian/mm2mirror
 mirror-modern: $(BUILD)/modern/mm2mirror
 
 build: $(BUILD)/rel/turnout $(BUILD)/asan/turnout $(BUILD)/rel/libwire.a $(BUILD)/asan/unit_tests $(BUILD)/asan/wire_peer \
-	$(BUILD)/debian/mockcluster $(BUILD)/debian/mm2mirror
+	$(BUILD)/debian/mockcluster $(BUILD)/debian/rdk_client $(BUILD)/debian/mm2mirror
 
 # ---- fuzzing: one libFuzzer binary per schema file, plus frame/header ----
 
 FUZZ_LIB_OBJS := $(call obj,fuzzobj,$(WIRE_SRC) $(GEN_SRC))
 FUZZ_TARGETS  := $(addprefix $(BUILD)/fuzz/fuzz_,$(SCHEMA_STEMS)) $(BUILD)/fuzz/fuzz_frame \
-	$(BUILD)/fuzz/fuzz_config $(BUILD)/fuzz/fuzz_mm2_checkpoint $(BUILD)/fuzz/fuzz_mm2_offset_sync
+	$(BUILD)/fuzz/fuzz_config $(BUILD)/fuzz/fuzz_scram $(BUILD)/fuzz/fuzz_awscreds \
+	$(BUILD)/fuzz/fuzz_sasl $(BUILD)/fuzz/fuzz_mm2_checkpoint $(BUILD)/fuzz/fuzz_mm2_offset_sync
 
 $(BUILD)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(call obj,fuzzobj,proxy/config.c proxy/log.c \
+		proxy/secconfig.c routing/cfgjson.c routing/routes.c \
 		routing/mirror_config.c routing/mm2_names.c)
 	@mkdir -p $(dir $@)
-	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer $^ -o $@ -lcjson
+	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer $^ -o $@ -lcjson -lcrypto
+
+# SCRAM server messages and the AWS shared credentials file: text from a
+# broker or a file, parsed by hand.
+$(BUILD)/fuzz/fuzz_scram: tests/fuzz/fuzz_scram.c $(call obj,fuzzobj,proxy/scram.c)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer $^ -o $@ -lcrypto
+
+# Broker answers to turnout's SASL exchange (SaslHandshake/SaslAuthenticate
+# through the codec, then the mechanism's parser).
+$(BUILD)/fuzz/fuzz_sasl: tests/fuzz/fuzz_sasl.c $(FUZZ_LIB_OBJS) $(call obj,fuzzobj,proxy/sasl.c \
+		proxy/scram.c proxy/msk_iam.c proxy/sigv4.c proxy/aws_creds.c proxy/aws_ecs.c \
+		proxy/secconfig.c proxy/frameio.c proxy/log.c routing/cfgjson.c)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer $^ -o $@ -levent -lcjson -lcrypto
+
+$(BUILD)/fuzz/fuzz_awscreds: tests/fuzz/fuzz_awscreds.c $(call obj,fuzzobj,proxy/aws_creds.c \
+		proxy/aws_ecs.c proxy/log.c)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer $^ -o $@ -levent -lcjson -lcrypto
 
 # MM2 record decoders (one binary per record kind, same source).
 $(BUILD)/fuzz/fuzz_mm2_checkpoint: tests/fuzz/fuzz_mm2_records.c \
@@ -176,6 +210,9 @@ $(BUILD)/fuzz/corpus/.stamp: $(BUILD)/fuzz/mkcorpus $(wildcard tests/fuzz/seeds/
 	cp -r tests/fuzz/seeds/config $(BUILD)/fuzz/corpus/config
 	cp -r tests/fuzz/seeds/mm2_checkpoint $(BUILD)/fuzz/corpus/mm2_checkpoint
 	cp -r tests/fuzz/seeds/mm2_offset_sync $(BUILD)/fuzz/corpus/mm2_offset_sync
+	cp -r tests/fuzz/seeds/scram $(BUILD)/fuzz/corpus/scram
+	cp -r tests/fuzz/seeds/awscreds $(BUILD)/fuzz/corpus/awscreds
+	cp -r tests/fuzz/seeds/sasl $(BUILD)/fuzz/corpus/sasl
 	@touch $@
 
 fuzz-build: $(FUZZ_TARGETS) $(BUILD)/fuzz/corpus/.stamp
@@ -195,7 +232,8 @@ deps:
 test: deps
 	$(MAKE) --no-print-directory test-run
 
-test-run: format-check build $(BUILD)/modern/mockcluster $(BUILD)/modern/mm2mirror fuzz-build
+test-run: format-check build $(BUILD)/modern/mockcluster $(BUILD)/modern/rdk_client \
+		$(BUILD)/modern/mm2mirror fuzz-build
 	bash tests/run_all.sh
 
 demo: deps

@@ -52,7 +52,7 @@ static void test_engine_async_not_ready(void)
 	mc.source_alias = "legacy";
 	mc.target_alias = "target";
 	mc.separator = ".";
-	config_cluster legacy = {"127.0.0.1:1"}, target = {"127.0.0.1:2"};
+	config_cluster legacy = {.bootstrap = "127.0.0.1:1"}, target = {.bootstrap = "127.0.0.1:2"};
 	char err[1200];
 	xlate_engine *e = xlate_engine_start(&mc, &legacy, &target, err, sizeof(err));
 	CHECKF(e != NULL, "%s", err);

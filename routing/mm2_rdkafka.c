@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "proxy/log.h"
+#include "routing/mm2_security.h"
 
 int mm2_rk_status_init(mm2_rk_status *st, const char *name)
 {
@@ -80,8 +81,8 @@ rd_kafka_conf_t *mirror_rk_conf(const config_cluster *cluster, const char *clien
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	/* TLS / SASL settings of the cluster go here when config_cluster has them. */
 	if (mm2_rk_set(conf, "bootstrap.servers", cluster->bootstrap, err, errlen) ||
+	    mm2_rk_security(conf, cluster, status, err, errlen) ||
 	    mm2_rk_set(conf, "client.id", client_id, err, errlen) ||
 	    mm2_rk_set(conf, "log.connection.close", "false", err, errlen) ||
 	    /* reading a missing MM2 topic must not create it on the broker */

@@ -15,8 +15,9 @@
 /* Written by librdkafka's threads (error callback), read by anyone. */
 typedef struct mm2_rk_status {
 	pthread_mutex_t mu;
-	char last_error[256]; /* "" while all is well */
-	char name[64];        /* for log lines: "legacy" / "target" / reader name */
+	char last_error[256];    /* "" while all is well */
+	char name[64];           /* for log lines: "legacy" / "target" / reader name */
+	const config_sasl *sasl; /* AWS_MSK_IAM token refresh (mm2_security.c); NULL otherwise */
 } mm2_rk_status;
 
 int mm2_rk_status_init(mm2_rk_status *st, const char *name);
@@ -27,8 +28,8 @@ void mm2_rk_status_get(mm2_rk_status *st, char *buf, size_t len);
 
 /*
  * A librdkafka configuration for talking to cluster: bootstrap servers,
- * client id, error and log callbacks reporting into status. This is the
- * place to add the cluster's TLS / SASL settings. Returns NULL and writes
+ * client id, the cluster's TLS / SASL settings (mm2_security.c), error and
+ * log callbacks reporting into status. Returns NULL and writes
  * err on failure.
  */
 rd_kafka_conf_t *mirror_rk_conf(const config_cluster *cluster, const char *client_id,

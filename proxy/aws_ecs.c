@@ -17,6 +17,7 @@
 #include <event2/buffer.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,10 @@
 #include <openssl/crypto.h>
 
 #include "proxy/log.h"
+
+/* The cache is written on the event loop and read there and by the MM2
+ * readers' token refresh (librdkafka's threads). */
+static pthread_mutex_t ecs_cache_lock = PTHREAD_MUTEX_INITIALIZER;
 
 enum {
 	RETRY_S = 5,
@@ -262,11 +267,13 @@ static void on_done(struct evhttp_request *req, void *arg)
 		failed(body ? why : "out of memory");
 		return;
 	}
+	pthread_mutex_lock(&ecs_cache_lock);
 	if (ecs.have)
 		aws_creds_clear(&ecs.creds);
 	ecs.creds = c;
 	ecs.expiration = exp;
 	ecs.have = 1;
+	pthread_mutex_unlock(&ecs_cache_lock);
 	long next = (long)(exp - time(NULL)) - REFRESH_BEFORE_S;
 	next = next > REFRESH_MAX_S ? REFRESH_MAX_S : next < REFRESH_MIN_S ? REFRESH_MIN_S : next;
 	char when[32];
@@ -344,12 +351,14 @@ void aws_ecs_stop(void)
 		evhttp_connection_free(ecs.conn);
 	if (ecs.timer)
 		event_free(ecs.timer);
+	pthread_mutex_lock(&ecs_cache_lock);
 	if (ecs.have)
 		aws_creds_clear(&ecs.creds);
 	memset(&ecs, 0, sizeof(ecs));
+	pthread_mutex_unlock(&ecs_cache_lock);
 }
 
-int aws_ecs_get(aws_creds *out, char *err, size_t errlen)
+static int ecs_get_locked(aws_creds *out, char *err, size_t errlen)
 {
 	memset(out, 0, sizeof(*out));
 	if (!ecs.timer) {
@@ -376,4 +385,12 @@ int aws_ecs_get(aws_creds *out, char *err, size_t errlen)
 	}
 	snprintf(out->source, sizeof(out->source), "container endpoint %s:%d", ecs.host, ecs.port);
 	return 0;
+}
+
+int aws_ecs_get(aws_creds *out, char *err, size_t errlen)
+{
+	pthread_mutex_lock(&ecs_cache_lock);
+	int rc = ecs_get_locked(out, err, errlen);
+	pthread_mutex_unlock(&ecs_cache_lock);
+	return rc;
 }

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "routing/mirror_config.h"
+
 static int split_hostport(const char *s, char **host, int *port)
 {
 	const char *colon = strrchr(s, ':');
@@ -132,6 +134,7 @@ config *config_parse(const char *json, char *err, size_t errlen)
 	                                   "request_timeout_ms",
 	                                   "log_level",
 	                                   "clusters",
+	                                   "mirror",
 	                                   "service",
 	                                   "routes",
 	                                   "listen_tls",
@@ -182,6 +185,15 @@ config *config_parse(const char *json, char *err, size_t errlen)
 	if (routes_parse(cJSON_GetObjectItemCaseSensitive(root, "routes"), c->service,
 	                 c->default_cluster, &c->routes, err, errlen))
 		goto fail;
+	const cJSON *mirror = cJSON_GetObjectItemCaseSensitive(root, "mirror");
+	if (mirror) {
+		if (!(c->mirror = malloc(sizeof(*c->mirror)))) {
+			snprintf(err, errlen, "out of memory");
+			goto fail;
+		}
+		if (mirror_config_parse(mirror, c->mirror, err, errlen))
+			goto fail;
+	}
 	cJSON_Delete(root);
 	return c;
 fail:
@@ -247,6 +259,8 @@ void config_free(config *c)
 		secconfig_free_sasl(c->clusters[i].sasl);
 	}
 	secconfig_free_listen(c->listen_tls);
+	mirror_config_clear(c->mirror);
+	free(c->mirror);
 	free(c->service);
 	routes_free(&c->routes);
 	free(c);

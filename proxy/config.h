@@ -15,6 +15,8 @@ typedef struct config_cluster {
 	config_sasl *sasl; /* upstream SASL; NULL = none */
 } config_cluster;
 
+struct mirror_config; /* routing/mirror_config.h */
+
 typedef struct config {
 	char *listen_host;       /* bootstrap listener address */
 	int listen_port;         /* 0 = ephemeral (tests) */
@@ -29,6 +31,7 @@ typedef struct config {
 	char *service; /* this sidecar's service name (producer routes); may be NULL */
 	routes routes; /* which cluster each group, producer and topic uses */
 	config_listen_tls *listen_tls; /* client-facing TLS; NULL = plaintext */
+	struct mirror_config *mirror;  /* "mirror" (MM2 offset translation); NULL if absent */
 } config;
 
 /* Parses JSON text. On error returns NULL and writes "field: what is wrong". */

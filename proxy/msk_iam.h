@@ -19,6 +19,12 @@ enum { MSK_IAM_EXPIRES = 900 }; /* seconds; the library's 15 minutes */
  * holds a session token: the caller wipes it). */
 int msk_iam_payload(const aws_creds *c, const char *region, const char *host, time_t now,
                     const char *user_agent, char **json, size_t *len, char *err, size_t errlen);
+/* The OAUTHBEARER token MSK accepts on its IAM listener: base64url (no
+ * padding) of a presigned kafka-cluster:Connect URL for the regional host
+ * kafka.<region>.amazonaws.com, with User-Agent appended after signing.
+ * It is valid MSK_IAM_EXPIRES seconds from now. *token is malloc'd (wipe it). */
+int msk_iam_oauth_token(const aws_creds *c, const char *region, time_t now, const char *user_agent,
+                        char **token, char *err, size_t errlen);
 /* Checks the server's reply; copies its request-id (for logs) into rid. */
 int msk_iam_check_reply(const uint8_t *p, size_t len, char *rid, size_t ridlen, char *err,
                         size_t errlen);

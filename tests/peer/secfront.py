@@ -4,7 +4,8 @@ librdkafka mock brokers (which have neither).
 
 The test peer is honest: it implements only what a secured Kafka listener
 adds (TLS, SaslHandshake v1, SaslAuthenticate v0-2 with PLAIN, SCRAM-SHA-256,
-SCRAM-SHA-512 and AWS_MSK_IAM, KIP-368 session lifetimes) and relays every
+SCRAM-SHA-512, AWS_MSK_IAM and MSK's IAM OAUTHBEARER token, KIP-368 session
+lifetimes) and relays every
 other request, byte for byte, to the real mock broker behind it. Nothing is
 faked on the Kafka side. Written independently of turnout's C code (Python
 hashlib/hmac/ssl), so the two check each other.
@@ -258,8 +259,44 @@ def sigv4_signature(secret, region, date8, string_to_sign):
     return hmac.new(k, string_to_sign.encode(), hashlib.sha256).hexdigest()
 
 
-def iam_verify(state, payload, now):
-    """Checks an AWS_MSK_IAM payload; returns (principal, akid)."""
+def oauth_payload(state, msg):
+    """MSK's IAM OAUTHBEARER: the GS2 initial response "n,,^Aauth=Bearer
+    <token>^A^A" whose token is base64url (no padding) of a presigned URL for
+    kafka.<region>.amazonaws.com, User-Agent last and unsigned. Returns the
+    fields an AWS_MSK_IAM payload has, as JSON, for iam_verify."""
+    parts = msg.split("\x01")
+    if len(parts) < 3 or not parts[0].startswith("n,") or parts[-2:] != ["", ""]:
+        raise AuthFailed("malformed OAUTHBEARER initial response")
+    auth = [x for x in parts[1:-2] if x.startswith("auth=")]
+    if len(auth) != 1 or not auth[0].startswith("auth=Bearer "):
+        raise AuthFailed("no bearer token")
+    tok = auth[0][len("auth=Bearer "):]
+    if "=" in tok or "+" in tok or "/" in tok:
+        raise AuthFailed("token is not unpadded base64url")
+    url = base64.urlsafe_b64decode(tok + "=" * (-len(tok) % 4)).decode()
+    u = urllib.parse.urlsplit(url)
+    if u.scheme != "https" or u.netloc != f"kafka.{state.iam_region}.amazonaws.com" or \
+            u.path != "/":
+        raise AuthFailed(f"token URL is not the regional endpoint: {u.scheme}://{u.netloc}")
+    pairs = urllib.parse.parse_qsl(u.query, keep_blank_values=True, strict_parsing=True)
+    if not pairs or pairs[-1][0] != "User-Agent":
+        raise AuthFailed("User-Agent is not the last query parameter")
+    d = dict(pairs)
+    names = {"Action": "action", "X-Amz-Algorithm": "x-amz-algorithm",
+             "X-Amz-Credential": "x-amz-credential", "X-Amz-Date": "x-amz-date",
+             "X-Amz-Expires": "x-amz-expires", "X-Amz-SignedHeaders": "x-amz-signedheaders",
+             "X-Amz-Signature": "x-amz-signature", "X-Amz-Security-Token": "x-amz-security-token",
+             "User-Agent": "user-agent"}
+    if set(d) - set(names) or len(d) != len(pairs):
+        raise AuthFailed(f"unexpected query parameters {sorted(set(d) - set(names))}")
+    p = {names[k]: v for k, v in d.items()}
+    p.update(version="2020_10_22", host=u.netloc)
+    return json.dumps(p)
+
+
+def iam_verify(state, payload, now, regional=False):
+    """Checks an AWS_MSK_IAM payload; returns (principal, akid). regional:
+    signed for the regional endpoint (OAUTHBEARER), not a broker."""
     try:
         p = json.loads(payload)
     except ValueError:
@@ -274,7 +311,7 @@ def iam_verify(state, payload, now):
     if p["version"] != "2020_10_22" or p["action"] != "kafka-cluster:Connect" or \
             p["x-amz-algorithm"] != "AWS4-HMAC-SHA256" or p["x-amz-signedheaders"] != "host":
         raise AuthFailed("unexpected version, action, algorithm or signed headers")
-    if state.iam_hosts and p["host"] not in state.iam_hosts:
+    if state.iam_hosts and not regional and p["host"] not in state.iam_hosts:
         raise AuthFailed(f"signed for host {p['host']!r}")
     akid, date8, region, service, term = (p["x-amz-credential"].split("/") + [""] * 5)[:5]
     key = state.iam_keys.get(akid)
@@ -488,6 +525,13 @@ class Conn:
                 self.state.stats["iam_keys_used"] = ",".join(u for u in used + [akid] if u)
             reply = json.dumps({"version": "2020_10_22", "request-id": str(uuid.uuid4())})
             return reply.encode(), True, principal, f" akid={akid}"
+        if self.auth == "OAUTHBEARER":
+            payload = oauth_payload(self.state, token.decode())
+            principal, akid = iam_verify(self.state, payload, time.time(), regional=True)
+            used = self.state.stats["iam_keys_used"].split(",")
+            if akid not in used:
+                self.state.stats["iam_keys_used"] = ",".join(u for u in used + [akid] if u)
+            return b"", True, principal, f" akid={akid}"
         raise AuthFailed("no mechanism")
 
 

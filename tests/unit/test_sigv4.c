@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "proxy/msk_iam.h"
 #include "proxy/secconfig.h"
 #include "proxy/sigv4.h"
@@ -125,6 +127,57 @@ static void payload(const char *token, int want_keys, const char *want_sig)
 	free(json);
 }
 
+/* The OAUTHBEARER token of reference §5.4: regional host, the reference's
+ * signature, User-Agent after the signature, base64url without padding. */
+static void test_oauth_token(void)
+{
+	aws_creds c = {.access_key_id = AKID, .secret_access_key = SECRET};
+	char *token = NULL, err[200] = "";
+	CHECKF(msk_iam_oauth_token(&c, "us-east-1", 1704067200,
+	                           "aws-msk-iam-sasl-signer-go/1.0.0/go1.22", &token, err,
+	                           sizeof(err)) == 0,
+	       "%s", err);
+	if (!token)
+		return;
+	CHECKF(strncmp(token, "aHR0cHM6Ly9rYWZrYS51cy1lYXN0LTEuYW1hem9uYXdzLmNvbS8_QWN0aW9u", 60) ==
+	           0,
+	       "%s", token);
+	CHECK(!strchr(token, '=') && !strchr(token, '+') && !strchr(token, '/'));
+	/* decode (base64url -> base64) and look at the URL itself */
+	size_t n = strlen(token);
+	char *b64 = malloc(n + 4), *url = malloc(n + 4);
+	CHECK(b64 && url);
+	if (b64 && url) {
+		for (size_t i = 0; i < n; i++)
+			b64[i] = token[i] == '-' ? '+' : token[i] == '_' ? '/' : token[i];
+		while (n % 4)
+			b64[n++] = '=';
+		b64[n] = '\0';
+		int len = EVP_DecodeBlock((unsigned char *)url, (unsigned char *)b64, (int)n);
+		CHECK(len > 0);
+		if (len > 0) {
+			url[len] = '\0';
+			CHECKF(
+			    strncmp(
+			        url,
+			        "https://kafka.us-east-1.amazonaws.com/"
+			        "?Action=kafka-cluster%3AConnect&"
+			        "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=" AKID
+			        "%2F20240101%2Fus-east-1%2Fkafka-cluster%2Faws4_request&"
+			        "X-Amz-Date=20240101T000000Z&X-Amz-Expires=900&X-Amz-SignedHeaders="
+			        "host&"
+			        "X-Amz-Signature="
+			        "083ac0649124b99c022ac874d20b71235d5d4d10f2f88f8cca1373d38d7a14d2&"
+			        "User-Agent=aws-msk-iam-sasl-signer-go%2F1.0.0%2Fgo1.22",
+			        (size_t)len) == 0,
+			    "%s", url);
+		}
+	}
+	free(b64);
+	free(url);
+	free(token);
+}
+
 static void test_payload(void)
 {
 	payload(NULL, 10, SIG_PLAIN);
@@ -181,6 +234,7 @@ TEST_TABLE(sigv4_tests) = {
     {"sigv4: reference vector with a session token", test_vector_with_token},
     {"sigv4: UriEncode", test_uri_encode},
     {"msk_iam: payload keys and values at the vector's time", test_payload},
+    {"msk_iam: OAUTHBEARER token against the reference token", test_oauth_token},
     {"msk_iam: server reply", test_reply},
     {"msk_iam: region from MSK broker names", test_region_from_host},
     {NULL, NULL},

@@ -34,7 +34,7 @@ FILL_SRC  := $(GEN)/wire_msgs_fill.c tests/unit/fill_support.c
 UNIT_SRC  := $(sort $(wildcard tests/unit/*.c))
 CLUSTER_SRC := $(sort $(wildcard tests/cluster/*.c))
 PROXY_SRC := $(sort $(wildcard proxy/*.c))
-PROXY_LIBS := -levent -lcjson -lcrypto
+PROXY_LIBS := -levent -levent_openssl -lssl -lcrypto -lcjson -lyaml
 
 obj = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(2))
 

@@ -118,11 +118,20 @@ build: $(BUILD)/rel/turnout $(BUILD)/asan/turnout $(BUILD)/rel/libwire.a $(BUILD
 
 FUZZ_LIB_OBJS := $(call obj,fuzzobj,$(WIRE_SRC) $(GEN_SRC))
 FUZZ_TARGETS  := $(addprefix $(BUILD)/fuzz/fuzz_,$(SCHEMA_STEMS)) $(BUILD)/fuzz/fuzz_frame \
-	$(BUILD)/fuzz/fuzz_config
+	$(BUILD)/fuzz/fuzz_config $(BUILD)/fuzz/fuzz_admission $(BUILD)/fuzz/fuzz_yaml
 
 $(BUILD)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(call obj,fuzzobj,proxy/config.c proxy/log.c)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer $^ -o $@ -lcjson
+
+$(BUILD)/fuzz/fuzz_admission: tests/fuzz/fuzz_admission.c \
+		$(call obj,fuzzobj,proxy/inject.c proxy/inject_review.c)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer $^ -o $@ -lcjson -lcrypto
+
+$(BUILD)/fuzz/fuzz_yaml: tests/fuzz/fuzz_yaml.c $(call obj,fuzzobj,proxy/yamljson.c)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer $^ -o $@ -lcjson -lyaml -lm
 
 $(BUILD)/fuzz/fuzz_frame: tests/fuzz/fuzz_frame.c $(FUZZ_LIB_OBJS)
 	@mkdir -p $(dir $@)
@@ -140,6 +149,8 @@ $(BUILD)/fuzz/corpus/.stamp: $(BUILD)/fuzz/mkcorpus $(wildcard tests/fuzz/seeds/
 	rm -rf $(BUILD)/fuzz/corpus && mkdir -p $(BUILD)/fuzz/corpus/frame
 	$(BUILD)/fuzz/mkcorpus $(BUILD)/fuzz/corpus
 	cp -r tests/fuzz/seeds/config $(BUILD)/fuzz/corpus/config
+	cp -r tests/fuzz/seeds/admission $(BUILD)/fuzz/corpus/admission
+	cp -r tests/fuzz/seeds/yaml $(BUILD)/fuzz/corpus/yaml
 	@touch $@
 
 fuzz-build: $(FUZZ_TARGETS) $(BUILD)/fuzz/corpus/.stamp

@@ -36,8 +36,6 @@
 #include "proxy/inject_review.h"
 #include "proxy/log.h"
 
-#define RELOAD_CHECK_SECONDS 10
-
 typedef struct file_sig {
 	long long mtime_ns, size, ino; /* what changes when a mounted Secret is updated */
 } file_sig;
@@ -52,6 +50,7 @@ typedef struct webhook {
 	struct event *reload_timer;
 	struct event *sigterm, *sigint;
 	int drain_ms;    /* keep serving this long after SIGTERM */
+	int reload_ms;   /* how often the certificate files are checked */
 	int stopping;    /* SIGTERM seen */
 	size_t max_body; /* larger bodies are answered without being parsed */
 	inject_opts opts;
@@ -279,7 +278,7 @@ static int parse_size(const char *s, long lo, long hi, long *out)
 static int parse_args(webhook *w, int argc, char **argv, char **host, int *port)
 {
 	const char *listen = "0.0.0.0:8443";
-	long max_body = 8L << 20, drain = 5000;
+	long max_body = 8L << 20, drain = 5000, reload = 10000;
 	for (int i = 1; i < argc; i++) {
 		char err[160];
 		int r = inject_opts_flag(&w->opts, argc, argv, &i, err, sizeof(err));
@@ -320,6 +319,12 @@ static int parse_args(webhook *w, int argc, char **argv, char **host, int *port)
 				fprintf(stderr, "turnout inject-webhook: --drain-ms: 0..600000\n");
 				return 2;
 			}
+		} else if (strcmp(a, "--tls-reload-ms") == 0) {
+			if (parse_size(v, 100, 3600000, &reload)) {
+				fprintf(stderr,
+				        "turnout inject-webhook: --tls-reload-ms: 100..3600000\n");
+				return 2;
+			}
 		} else if (strcmp(a, "--log-level") == 0) {
 			if (log_parse_level(v, &log_threshold)) {
 				fprintf(stderr, "turnout inject-webhook: bad --log-level %s\n", v);
@@ -336,6 +341,7 @@ static int parse_args(webhook *w, int argc, char **argv, char **host, int *port)
 	}
 	w->max_body = (size_t)max_body;
 	w->drain_ms = (int)drain;
+	w->reload_ms = (int)reload;
 	const char *colon = strrchr(listen, ':');
 	long p;
 	if (!colon || colon == listen || parse_size(colon + 1, 0, 65535, &p)) {
@@ -399,7 +405,7 @@ int cmd_inject_webhook(int argc, char **argv)
 		log_error("event=listen_failed addr=%s:%d", host, port);
 		goto done;
 	}
-	struct timeval every = {RELOAD_CHECK_SECONDS, 0};
+	struct timeval every = {w.reload_ms / 1000, (w.reload_ms % 1000) * 1000};
 	w.reload_timer = event_new(w.base, -1, EV_PERSIST, on_reload_timer, &w);
 	w.sigterm = evsignal_new(w.base, SIGTERM, on_signal, &w);
 	w.sigint = evsignal_new(w.base, SIGINT, on_signal, &w);

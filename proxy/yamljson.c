@@ -5,7 +5,8 @@
  * sequence start pushes a new cJSON container, its end pops it into the
  * parent (under the key read just before, for a mapping). Plain scalars are
  * resolved to null, bool, integer or float the way kubectl's YAML reader
- * resolves them; quoted, literal and folded scalars are strings. Anchors are
+ * resolves them; quoted, literal and folded scalars are strings, and so are
+ * keys, taken as written (kubectl would turn a key `y` into "true"). Anchors are
  * ignored and aliases refused (expansion is how "billion laughs" inputs
  * explode), duplicate keys and non-scalar keys are errors, as for kubectl.
  *
@@ -160,23 +161,11 @@ static int place(parse_state *st, const yaml_event_t *ev, cJSON *v)
 			goto oom;
 		return 0;
 	}
-	if (!f->key) { /* this value is a key */
-		if (!cJSON_IsString(v)) {
-			int scalar = !cJSON_IsObject(v) && !cJSON_IsArray(v);
-			char *text = scalar ? cJSON_PrintUnformatted(v) : NULL;
-			cJSON_Delete(v);
-			if (!scalar)
-				return perr(st, ev, "mapping keys must be scalars");
-			if (!text)
-				return perr(st, ev, "out of memory");
-			f->key = text; /* kubectl reads `80: x` with key "80" */
-			goto dup_check;
-		}
+	if (!f->key) { /* this value is a key (on_event made scalar keys strings) */
 		f->key = strdup(v->valuestring);
 		cJSON_Delete(v);
 		if (!f->key)
 			return perr(st, ev, "out of memory");
-	dup_check:
 		if (cJSON_GetObjectItemCaseSensitive(f->node, f->key)) {
 			char what[160];
 			snprintf(what, sizeof(what), "duplicate key %.100s", f->key);
@@ -205,7 +194,10 @@ static int on_event(parse_state *st, const yaml_event_t *ev)
 		if (strlen(s) != ev->data.scalar.length)
 			return perr(st, ev, "NUL byte in a scalar");
 		int plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-		int as_str = !plain || (tag && strcmp(tag, YAML_STR_TAG) == 0);
+		/* keys are names: `n: 1` has the key "n", not false */
+		int is_key = st->depth && cJSON_IsObject(st->stack[st->depth - 1].node) &&
+		             !st->stack[st->depth - 1].key;
+		int as_str = is_key || !plain || (tag && strcmp(tag, YAML_STR_TAG) == 0);
 		return place(st, ev, as_str ? cJSON_CreateString(s) : resolve_plain(s));
 	}
 	case YAML_SEQUENCE_START_EVENT:

@@ -23,7 +23,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	o.self_namespace = "turnout";
 	char logbuf[1024];
 	inject_outcome out;
-	char *resp = inject_review((const char *)data, size, 1 << 20, &o, &out, logbuf, sizeof(logbuf));
+	char *resp =
+	    inject_review((const char *)data, size, 1 << 20, &o, &out, logbuf, sizeof(logbuf));
 	if (!resp)
 		return 0; /* out of memory only */
 	if (strchr(logbuf, '\n'))
@@ -39,8 +40,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* the patch must apply to the request's own object */
 		size_t n = strlen(b64->valuestring);
 		unsigned char *raw = calloc(1, n + 1);
-		int len = raw ? EVP_DecodeBlock(raw, (const unsigned char *)b64->valuestring, (int)n)
-		              : -1;
+		int len =
+		    raw ? EVP_DecodeBlock(raw, (const unsigned char *)b64->valuestring, (int)n)
+		        : -1;
 		cJSON *patch = len > 0 ? cJSON_Parse((const char *)raw) : NULL;
 		cJSON *req = cJSON_ParseWithLength((const char *)data, size);
 		cJSON *pod = cJSON_DetachItemFromObjectCaseSensitive(

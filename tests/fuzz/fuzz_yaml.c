@@ -21,7 +21,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (text) {
 		cJSON *back = yamljson_parse(text, strlen(text), err, sizeof(err));
 		/* NaN never equals itself, so compare the JSON renderings */
-		char *a = cJSON_PrintUnformatted(docs), *b = back ? cJSON_PrintUnformatted(back) : NULL;
+		char *a = cJSON_PrintUnformatted(docs),
+		     *b = back ? cJSON_PrintUnformatted(back) : NULL;
 		if (!back || (a && b && strcmp(a, b) != 0))
 			abort();
 		free(a);

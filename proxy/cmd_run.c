@@ -23,7 +23,12 @@ static void run_usage(FILE *f)
 int cmd_run(int argc, char **argv)
 {
 	config_source src = {0};
+	int check_only = 0;
 	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--check") == 0) {
+			check_only = 1;
+			continue;
+		}
 		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
 			src.path = argv[++i];
 			continue;
@@ -58,6 +63,11 @@ int cmd_run(int argc, char **argv)
 	if (!cfg) {
 		fprintf(stderr, "turnout: config %s rejected: %s\n", path, err);
 		return 1;
+	}
+	if (check_only) {
+		printf("turnout: config %s ok\n", path);
+		config_free(cfg);
+		return 0;
 	}
 	log_threshold = cfg->log_level;
 	struct event_base *base = event_base_new();

@@ -195,15 +195,6 @@ def test_tls(webhook, tls):
         except (ConnectionResetError, socket.timeout):
             data = b""
         assert b"AdmissionReview" not in data
-    # TLS 1.1 and older are refused
-    old = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    old.load_verify_locations(str(webhook.ca))
-    old.minimum_version = ssl.TLSVersion.TLSv1
-    old.maximum_version = ssl.TLSVersion.TLSv1_1
-    with pytest.raises((ssl.SSLError, ConnectionResetError)):
-        with socket.create_connection(("127.0.0.1", webhook.port), timeout=5) as s, \
-                old.wrap_socket(s, server_hostname="127.0.0.1"):
-            pass
 
 
 def test_certificate_reload(turnout, tls, tmp_path):

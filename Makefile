@@ -39,7 +39,7 @@ PROXY_LIBS := -levent -levent_openssl -lssl -lcrypto -lcjson -lyaml
 obj = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(2))
 
 .PHONY: turnout all deps build test test-run unit fuzz fuzz-smoke fuzz-build demo format format-check clean \
-	cluster cluster-modern
+	cluster cluster-modern image
 
 all: build
 
@@ -161,6 +161,14 @@ fuzz: fuzz-build
 
 fuzz-smoke: fuzz-build
 	FUZZ_TIME=$(FUZZ_SMOKE_TIME) bash tests/fuzz/run.sh $(BUILD)/fuzz
+
+# The container image (deploy/Dockerfile). Needs a docker daemon; no test
+# depends on it (tests/deploy/test_image.py checks the image's filesystem
+# without docker).
+VERSION := $(shell sed -n 's/^#define TURNOUT_VERSION "\(.*\)"/\1/p' proxy/commands.h)
+
+image:
+	docker build -f deploy/Dockerfile -t turnout:$(VERSION) .
 
 # ---- the README's commands ----
 

@@ -3,6 +3,7 @@
  * must be a well-formed AdmissionReview that allows the Pod, and any patch
  * it carries must apply to the Pod it was made for. */
 #include <openssl/evp.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,6 +1,7 @@
 /* libFuzzer target: the YAML reader behind `turnout inject`. Garbage must be
  * rejected with a reason; whatever is accepted must survive a write and a
  * second read unchanged (the writer quotes what would change type). */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 

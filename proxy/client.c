@@ -17,10 +17,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "proxy/frameio.h"
 #include "proxy/log.h"
+#include "proxy/merge.h"
 #include "proxy/rewrite.h"
+#include "proxy/route.h"
+#include "proxy/tls.h"
 #include "wire/api.h"
 #include "wire/header.h"
 
@@ -28,26 +32,26 @@ enum {
 	MAX_PENDING = 1000,     /* stop reading a client with this many in flight */
 	OUTPUT_HIGH = 16 << 20, /* stop reading upstream while the client lags this much */
 	HEADER_PEEK = 512,      /* bytes copied to parse a request header */
-};
-
-struct client {
-	TAILQ_ENTRY(client) link; /* on px->clients, then px->justfree */
-	proxy *px;
-	int id;        /* for log lines */
-	char peer[64]; /* client address */
-	struct bufferevent *bev;
-	vbroker *vb;                /* listener's broker; NULL for the bootstrap listener */
-	upstream *up;               /* connection to the real broker */
-	TAILQ_HEAD(, pending) outq; /* requests in arrival order */
-	int npending;
-	int closed;
+	LINGER_SECONDS = 2,     /* wait for a broker to close after the client did */
 };
 
 static void pending_free(pending *p)
 {
 	if (p->resp)
 		evbuffer_free(p->resp);
+	for (int i = 0; i < PENDING_PARTS_MAX; i++)
+		if (p->part[i])
+			evbuffer_free(p->part[i]);
 	free(p);
+}
+
+static void set_upstream_reading(client *c, int on)
+{
+	for (int i = 0; i < c->nups; i++)
+		if (on)
+			bufferevent_enable(c->ups[i]->bev, EV_READ);
+		else
+			bufferevent_disable(c->ups[i]->bev, EV_READ);
 }
 
 static pending *pending_new(client *c, const wire_req_header *h)
@@ -79,13 +83,13 @@ static void flush(client *c)
 		c->npending--;
 		pending_free(p);
 	}
-	if (c->up && evbuffer_get_length(out) > OUTPUT_HIGH)
-		bufferevent_disable(c->up->bev, EV_READ);
+	if (evbuffer_get_length(out) > OUTPUT_HIGH)
+		set_upstream_reading(c, 0);
 	if (c->npending < MAX_PENDING && !c->closed)
 		bufferevent_enable(c->bev, EV_READ);
 }
 
-/* rewrite_map over the proxy's virtual brokers */
+/* rewrite_map over the proxy's virtual brokers (client_rewrite_map) */
 static int32_t map_vid(void *ctx, int cluster, int32_t node_id)
 {
 	return vbroker_vid(ctx, cluster, node_id);
@@ -107,9 +111,37 @@ static int map_advertise(void *ctx, int32_t vid, wire_str *host, int32_t *port)
 	return 0;
 }
 
-void client_deliver(pending *p, struct evbuffer *src, size_t len)
+void client_rewrite_map(proxy *px, rewrite_map *m)
+{
+	*m = (rewrite_map){px, map_vid, map_learn, map_advertise};
+}
+
+void client_deliver(pending *p, int cluster, struct evbuffer *src, size_t len)
 {
 	client *c = p->c;
+	if (p->kind == PENDING_MERGE) {
+		int i = p->nparts - p->parts_due;
+		if (p->parts_due <= 0 || !(p->part[i] = evbuffer_new()) ||
+		    evbuffer_remove_buffer(src, p->part[i], len) != (int)len) {
+			evbuffer_drain(src, len);
+			client_close(c, "cannot keep a partial response");
+			return;
+		}
+		p->part_cluster[i] = cluster;
+		if (--p->parts_due > 0)
+			return;
+		char err[300] = "";
+		if (merge_finish(c->px, p, err, sizeof(err))) {
+			char why[400];
+			snprintf(why, sizeof(why), "cannot merge %s v%d answers: %s",
+			         wire_api_name(p->api), p->version, err);
+			client_close(c, why);
+			return;
+		}
+		p->done = 1;
+		flush(c);
+		return;
+	}
 	if (!rewrite_needed(p->api, p->version)) {
 		evbuffer_remove_buffer(src, p->resp, len); /* chain move, no copy */
 		p->done = 1;
@@ -126,8 +158,8 @@ void client_deliver(pending *p, struct evbuffer *src, size_t len)
 	char err[300] = "";
 	wire_wr w;
 	wire_wr_init(&w, true);
-	rewrite_map map = {c->px, map_vid, map_learn, map_advertise};
-	int cluster = c->up->vb->cluster;
+	rewrite_map map;
+	client_rewrite_map(c->px, &map);
 	int rc = -1;
 	if (!f || wire_resp_header_decode(&r, hv, &a, &h)) {
 		snprintf(err, sizeof(err), "bad response header");
@@ -240,10 +272,8 @@ static int handle_request(client *c, struct evbuffer *in, int32_t size)
 			goto out;
 		}
 	}
-	if (upstream_send(c->up, in, 4 + (size_t)size, p, h.correlation_id)) {
-		snprintf(why, sizeof(why), "could not forward request");
+	if (route_request(c, &h, p, in, size, why, sizeof(why)))
 		goto out;
-	}
 	rc = 0;
 out:
 	if (buf != small)
@@ -285,16 +315,46 @@ static void client_read(struct bufferevent *bev, void *arg)
 static void client_write(struct bufferevent *bev, void *arg)
 {
 	client *c = arg;
-	if (c->up && evbuffer_get_length(bufferevent_get_output(bev)) < OUTPUT_HIGH / 2)
-		bufferevent_enable(c->up->bev, EV_READ);
+	if (evbuffer_get_length(bufferevent_get_output(bev)) < OUTPUT_HIGH / 2)
+		set_upstream_reading(c, 1);
 }
 
-/* After the client hung up, requests already read (acks=0 Produce among
- * them) still go out before the upstream connection is closed. */
-static void upstream_drained(struct bufferevent *bev, void *arg)
+/*
+ * After the client hung up, requests already read (acks=0 Produce among
+ * them) still go out; then turnout half-closes the upstream and reads (and
+ * drops) what the broker still sends until the broker closes too. Closing
+ * with unread data would make the kernel answer with a reset, and a broker
+ * that gets a reset drops the requests it has not read yet.
+ */
+static void upstream_linger_read(struct bufferevent *bev, void *arg)
+{
+	(void)arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	evbuffer_drain(in, evbuffer_get_length(in));
+}
+
+static void upstream_linger_event(struct bufferevent *bev, short what, void *arg)
 {
 	(void)bev;
-	client_close(arg, "client closed the connection");
+	client_close(arg, what & BEV_EVENT_EOF ? "client closed the connection"
+	                  : what & BEV_EVENT_TIMEOUT
+	                      ? "client closed the connection; the broker did not close its side"
+	                      : "client closed the connection; upstream failed while closing");
+}
+
+static void upstream_drained(struct bufferevent *bev, void *arg)
+{
+	struct timeval linger = {LINGER_SECONDS, 0};
+	upstream_linger_read(bev, arg);
+	bufferevent_disable(bev, EV_WRITE);
+	tls_close_notify(bev);
+	if (shutdown(bufferevent_getfd(bev), SHUT_WR)) {
+		client_close(arg, "client closed the connection");
+		return;
+	}
+	bufferevent_setcb(bev, upstream_linger_read, NULL, upstream_linger_event, arg);
+	bufferevent_set_timeouts(bev, &linger, NULL);
+	bufferevent_enable(bev, EV_READ);
 }
 
 static void upstream_drain_failed(struct bufferevent *bev, short what, void *arg)
@@ -306,16 +366,24 @@ static void upstream_drain_failed(struct bufferevent *bev, short what, void *arg
 
 static void client_event(struct bufferevent *bev, short what, void *arg)
 {
-	(void)bev;
 	client *c = arg;
-	if ((what & BEV_EVENT_EOF) && c->up &&
-	    evbuffer_get_length(bufferevent_get_output(c->up->bev)) > 0) {
-		bufferevent_disable(c->bev, EV_READ | EV_WRITE);
-		bufferevent_setcb(c->up->bev, NULL, upstream_drained, upstream_drain_failed, c);
-		return;
+	if (what & BEV_EVENT_CONNECTED)
+		return; /* TLS listener: handshake done */
+	if ((what & BEV_EVENT_EOF) && c->up) {
+		size_t unsent = evbuffer_get_length(bufferevent_get_output(c->up->bev));
+		if (unsent || c->up->connected) {
+			bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+			bufferevent_setcb(c->up->bev, NULL, upstream_drained, upstream_drain_failed,
+			                  c);
+			if (!unsent)
+				upstream_drained(c->up->bev, c);
+			return;
+		}
 	}
-	client_close(c,
-	             what & BEV_EVENT_EOF ? "client closed the connection" : "client socket error");
+	char why[300] = "client socket error";
+	if (!(what & BEV_EVENT_EOF) && tls_is_tls(bev))
+		tls_describe_failure(bev, why, sizeof(why));
+	client_close(c, what & BEV_EVENT_EOF ? "client closed the connection" : why);
 }
 
 void client_accept(proxy *px, vbroker *vb, evutil_socket_t fd, const struct sockaddr *addr)
@@ -337,7 +405,7 @@ void client_accept(proxy *px, vbroker *vb, evutil_socket_t fd, const struct sock
 		snprintf(c->peer, sizeof(c->peer), "%s:%d", ip, ntohs(sin->sin_port));
 	}
 	TAILQ_INSERT_TAIL(&px->clients, c, link);
-	c->bev = bufferevent_socket_new(px->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	c->bev = tls_client_bev(px, fd);
 	if (!c->bev) {
 		evutil_closesocket(fd);
 		client_close(c, "out of memory");
@@ -354,6 +422,7 @@ void client_accept(proxy *px, vbroker *vb, evutil_socket_t fd, const struct sock
 		client_close(c, "cannot open upstream connection");
 		return;
 	}
+	c->ups[c->nups++] = c->up;
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	log_info("client=%d event=connected peer=%s listener=%s%d cluster=%s broker=%d", c->id,
 	         c->peer, vb ? "vbroker-" : "bootstrap", vb ? vb->vid : 0,
@@ -371,18 +440,78 @@ void client_close(client *c, const char *reason)
 		bufferevent_disable(c->bev, EV_READ | EV_WRITE);
 		bufferevent_setcb(c->bev, NULL, NULL, NULL, NULL);
 	}
-	if (c->up) {
-		bufferevent_disable(c->up->bev, EV_READ | EV_WRITE);
-		bufferevent_setcb(c->up->bev, NULL, NULL, NULL, NULL);
+	for (int i = 0; i < c->nups; i++) {
+		bufferevent_disable(c->ups[i]->bev, EV_READ | EV_WRITE);
+		bufferevent_setcb(c->ups[i]->bev, NULL, NULL, NULL, NULL);
 	}
 	TAILQ_REMOVE(&c->px->clients, c, link);
 	TAILQ_INSERT_TAIL(&c->px->justfree, c, link);
 	event_active(c->px->janitor, EV_TIMEOUT, 0);
 }
 
+void client_close_broker(proxy *px, const vbroker *vb, const char *reason)
+{
+	client *c = TAILQ_FIRST(&px->clients), *next;
+	for (; c; c = next) {
+		next = TAILQ_NEXT(c, link); /* client_close moves c to justfree */
+		if (c->vb == vb || (c->up && c->up->vb == vb))
+			client_close(c, reason);
+	}
+}
+
 int client_is_closed(const client *c)
 {
 	return c->closed;
+}
+
+int client_cluster(const client *c)
+{
+	return c->up->vb->cluster;
+}
+
+/* An upstream of cluster for c: home if it fits, else one already open to
+ * that cluster, else a new one to a broker picked round robin. */
+static upstream *upstream_for(client *c, int cluster)
+{
+	for (int i = 0; i < c->nups; i++)
+		if (c->ups[i]->vb->cluster == cluster)
+			return c->ups[i];
+	if (c->nups == CLIENT_UPSTREAMS_MAX)
+		return NULL;
+	vbroker *vb = vbroker_pick(c->px, cluster);
+	upstream *u = vb ? upstream_open(c, vb) : NULL;
+	if (!u)
+		return NULL;
+	c->ups[c->nups++] = u;
+	log_debug("client=%d event=upstream_opened cluster=%s broker=%d", c->id,
+	          config_cluster_names[cluster], vb->node_id);
+	return u;
+}
+
+int client_forward(client *c, int cluster, struct evbuffer *in, size_t len, pending *p,
+                   int32_t corr)
+{
+	upstream *u = c->up->vb->cluster == cluster ? c->up : upstream_for(c, cluster);
+	return u ? upstream_send(u, in, len, p, corr) : -1;
+}
+
+int client_send_encoded(client *c, int cluster, const wire_wr *w, pending *p)
+{
+	struct evbuffer *tmp = evbuffer_new();
+	int rc = -1;
+	if (tmp && frameio_put(tmp, w) == 0)
+		rc = client_forward(c, cluster, tmp, evbuffer_get_length(tmp), p, p->corr);
+	if (tmp)
+		evbuffer_free(tmp);
+	return rc;
+}
+
+int client_answer(pending *p, const wire_wr *w)
+{
+	if (frameio_put(p->resp, w))
+		return -1;
+	p->done = 1; /* flushed by the read loop once the request is taken in */
+	return 0;
 }
 
 static void client_free(client *c)
@@ -392,8 +521,8 @@ static void client_free(client *c)
 		TAILQ_REMOVE(&c->outq, p, link);
 		pending_free(p);
 	}
-	if (c->up)
-		upstream_free(c->up);
+	for (int i = 0; i < c->nups; i++)
+		upstream_free(c->ups[i]);
 	if (c->bev)
 		bufferevent_free(c->bev);
 	free(c);

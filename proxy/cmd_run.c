@@ -12,6 +12,7 @@
 #include "proxy/config_source.h"
 #include "proxy/log.h"
 #include "proxy/proxy.h"
+#include "proxy/reload.h"
 
 static void run_usage(FILE *f)
 {
@@ -78,11 +79,12 @@ int cmd_run(int argc, char **argv)
 	}
 	proxy px;
 	int rc = 1;
-	if (proxy_init(&px, base, cfg) == 0) {
+	if (proxy_init(&px, base, cfg) == 0 && reload_start(&px, &src) == 0) {
 		log_info("event=starting version=%s config=%s", TURNOUT_VERSION, path);
 		event_base_dispatch(base);
 		rc = 0;
 	}
+	cfg = px.cfg; /* reloads replace the snapshot */
 	proxy_shutdown(&px);
 	event_base_free(base);
 	config_free(cfg);

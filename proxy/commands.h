@@ -17,4 +17,7 @@ int cmd_inject(int argc, char **argv);
 /* `turnout inject-webhook ...`: the HTTPS mutating admission webhook. */
 int cmd_inject_webhook(int argc, char **argv);
 
+/* `turnout offsets --config FILE --group G`: MM2 offset translation preview. */
+int cmd_offsets(int argc, char **argv);
+
 #endif

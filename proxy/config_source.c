@@ -99,6 +99,36 @@ done:
 	return out;
 }
 
+static int dup_opt(const char **dst, const char *s)
+{
+	*dst = NULL;
+	if (!s)
+		return 0;
+	*dst = strdup(s);
+	return *dst ? 0 : -1;
+}
+
+int config_source_copy(config_source *dst, const config_source *src)
+{
+	int rc = dup_opt(&dst->path, src->path) | dup_opt(&dst->env, src->env);
+	for (int i = 0; i < CLUSTER_COUNT; i++)
+		rc |= dup_opt(&dst->bootstrap[i], src->bootstrap[i]);
+	if (rc) {
+		config_source_free(dst);
+		return -1;
+	}
+	return 0;
+}
+
+void config_source_free(config_source *src)
+{
+	free((char *)src->path);
+	free((char *)src->env);
+	for (int i = 0; i < CLUSTER_COUNT; i++)
+		free((char *)src->bootstrap[i]);
+	memset(src, 0, sizeof(*src));
+}
+
 config *config_source_load(const config_source *src, char *err, size_t errlen)
 {
 	char *text = NULL;

@@ -22,6 +22,10 @@ typedef struct config_source {
 /* Reads, overrides, then validates with config_parse. NULL with err set. */
 config *config_source_load(const config_source *src, char *err, size_t errlen);
 
+/* Deep copy (dst owns its strings; free with config_source_free). 0 or -1. */
+int config_source_copy(config_source *dst, const config_source *src);
+void config_source_free(config_source *src);
+
 /* Returns text with clusters.<name>.bootstrap set from src (objects created
  * as needed); malloc'd, NULL when out of memory. Text that is not a JSON
  * object is returned unchanged for config_parse to reject with its reason. */

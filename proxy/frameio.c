@@ -4,6 +4,8 @@
  */
 #include "proxy/frameio.h"
 
+#include "wire/msg.h"
+
 wire_frame_status frameio_peek(struct evbuffer *in, int32_t min, int32_t max, int32_t *size,
                                const char **err)
 {
@@ -31,4 +33,14 @@ int frameio_put(struct evbuffer *out, const wire_wr *w)
 		src = r->at;
 	}
 	return evbuffer_add(out, w->buf + src, w->len - src);
+}
+
+int frameio_encode_request(wire_wr *w, const wire_req_header *h, const void *body)
+{
+	const wire_msg_type *t = wire_msg_find(h->api_key, WIRE_REQUEST);
+	if (!t || wire_wr_int32(w, 0) || wire_req_header_encode(w, h) ||
+	    t->encode(w, h->api_version, body))
+		return -1;
+	wire_wr_put_int32_at(w, 0, (int32_t)(wire_wr_size(w) - 4));
+	return 0;
 }

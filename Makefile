@@ -40,12 +40,13 @@ MIRROR_SRC := $(sort $(wildcard tests/mirror/*.c))
 # routing/translate.c and verify.c are pure: the test mirror links them for
 # its MM2 checkpoint emulation.
 MIRROR_ROUTING := routing/translate.c routing/verify.c
-PROXY_LIBS := -levent_openssl -levent -lcjson -lssl -lcrypto $$(pkg-config --libs rdkafka) -lpthread
+PROXY_LIBS := -levent_openssl -levent -lcjson -lyaml -lssl -lcrypto $$(pkg-config --libs rdkafka) \
+	-lpthread
 
 obj = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(2))
 
 .PHONY: turnout all deps build test test-run unit fuzz fuzz-smoke fuzz-build demo format format-check clean \
-	cluster cluster-modern mirror mirror-modern
+	cluster cluster-modern mirror mirror-modern image
 
 all: build
 
@@ -154,7 +155,8 @@ build: $(BUILD)/rel/turnout $(BUILD)/asan/turnout $(BUILD)/rel/libwire.a $(BUILD
 FUZZ_LIB_OBJS := $(call obj,fuzzobj,$(WIRE_SRC) $(GEN_SRC))
 FUZZ_TARGETS  := $(addprefix $(BUILD)/fuzz/fuzz_,$(SCHEMA_STEMS)) $(BUILD)/fuzz/fuzz_frame \
 	$(BUILD)/fuzz/fuzz_config $(BUILD)/fuzz/fuzz_scram $(BUILD)/fuzz/fuzz_awscreds \
-	$(BUILD)/fuzz/fuzz_sasl $(BUILD)/fuzz/fuzz_mm2_checkpoint $(BUILD)/fuzz/fuzz_mm2_offset_sync
+	$(BUILD)/fuzz/fuzz_sasl $(BUILD)/fuzz/fuzz_mm2_checkpoint $(BUILD)/fuzz/fuzz_mm2_offset_sync \
+	$(BUILD)/fuzz/fuzz_admission $(BUILD)/fuzz/fuzz_yaml
 
 $(BUILD)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(call obj,fuzzobj,proxy/config.c proxy/log.c \
 		proxy/secconfig.c routing/cfgjson.c routing/routes.c \
@@ -192,6 +194,15 @@ $(BUILD)/fuzz/fuzz_mm2_offset_sync: tests/fuzz/fuzz_mm2_records.c \
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer -DFUZZ_CHECKPOINT=0 $^ -o $@
 
+$(BUILD)/fuzz/fuzz_admission: tests/fuzz/fuzz_admission.c \
+		$(call obj,fuzzobj,proxy/inject.c proxy/inject_review.c)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer $^ -o $@ -lcjson -lcrypto
+
+$(BUILD)/fuzz/fuzz_yaml: tests/fuzz/fuzz_yaml.c $(call obj,fuzzobj,proxy/yamljson.c)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer $^ -o $@ -lcjson -lyaml -lm
+
 $(BUILD)/fuzz/fuzz_frame: tests/fuzz/fuzz_frame.c $(FUZZ_LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer $^ -o $@
@@ -213,6 +224,8 @@ $(BUILD)/fuzz/corpus/.stamp: $(BUILD)/fuzz/mkcorpus $(wildcard tests/fuzz/seeds/
 	cp -r tests/fuzz/seeds/scram $(BUILD)/fuzz/corpus/scram
 	cp -r tests/fuzz/seeds/awscreds $(BUILD)/fuzz/corpus/awscreds
 	cp -r tests/fuzz/seeds/sasl $(BUILD)/fuzz/corpus/sasl
+	cp -r tests/fuzz/seeds/admission $(BUILD)/fuzz/corpus/admission
+	cp -r tests/fuzz/seeds/yaml $(BUILD)/fuzz/corpus/yaml
 	@touch $@
 
 fuzz-build: $(FUZZ_TARGETS) $(BUILD)/fuzz/corpus/.stamp
@@ -223,6 +236,14 @@ fuzz: fuzz-build
 
 fuzz-smoke: fuzz-build
 	FUZZ_TIME=$(FUZZ_SMOKE_TIME) bash tests/fuzz/run.sh $(BUILD)/fuzz
+
+# The container image (deploy/Dockerfile). Needs a docker daemon; no test
+# depends on it (tests/deploy/test_image.py checks the image's filesystem
+# without docker).
+VERSION := $(shell sed -n 's/^#define TURNOUT_VERSION "\(.*\)"/\1/p' proxy/commands.h)
+
+image:
+	docker build -f deploy/Dockerfile -t turnout:$(VERSION) .
 
 # ---- the README's commands ----
 

@@ -6,6 +6,9 @@
 #   1. Debian packages (apt-get update only when something is missing);
 #   2. npm packages the tests use, into the project-local build/npm;
 #   3. the modern librdkafka peer (scripts/build-librdkafka.sh, cached).
+#
+# `deps.sh --bench` also installs what only `make bench` needs: haproxy (the
+# L4 proxy baseline) and gnuplot-nox (the chart).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -19,6 +22,13 @@ PACKAGES=(
 	kcat python3 python3-kafka python3-confluent-kafka python3-pytest
 	ca-certificates
 )
+BENCH_PACKAGES=(haproxy gnuplot-nox)
+if [[ ${1:-} == --bench ]]; then
+	PACKAGES+=("${BENCH_PACKAGES[@]}")
+elif [[ $# -gt 0 ]]; then
+	printf 'usage: deps.sh [--bench]\n' >&2
+	exit 2
+fi
 
 log() { printf 'deps: %s\n' "$*"; }
 

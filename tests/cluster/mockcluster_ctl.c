@@ -279,6 +279,42 @@ static enum ctl_next ctl_rtt(const struct ctl_set *set, struct ctl_args *a, char
 	                       replylen);
 }
 
+/* Changes the address a broker advertises in Metadata (and
+ * FindCoordinator), not where it listens: a relay in front of the cluster
+ * (haproxy in bench/) must be what clients connect to after bootstrap. */
+static enum ctl_next ctl_advertise(const struct ctl_set *set, struct ctl_args *a, char *reply,
+                                   size_t replylen)
+{
+	char line[CTL_LINE_MAX];
+	struct cluster *c;
+	int32_t id;
+	long port;
+
+	c = ctl_cluster_broker(set, a, 2, 0, &id, reply, replylen);
+	if (!c)
+		return CTL_CONTINUE;
+	if (strlen(a->w[3]) > 255 ||
+	    strspn(a->w[3], "abcdefghijklmnopqrstuvwxyz"
+	                    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:") != strlen(a->w[3])) {
+		ctl_reply(reply, replylen, "ERR host must be a name or an IP address");
+		return CTL_CONTINUE;
+	}
+	if (ctl_int(a->w[4], 1, 65535, &port) != 0) {
+		ctl_reply(reply, replylen, "ERR port must be 1..65535");
+		return CTL_CONTINUE;
+	}
+#if RD_KAFKA_VERSION >= 0x020f0000 /* present in 2.15.1, absent in 2.0.2 */
+	rd_kafka_mock_broker_set_host_port(c->mock, id, a->w[3], (int)port);
+	snprintf(line, sizeof(line), "advertise %s %d %s %ld", c->name, (int)id, a->w[3], port);
+	ctl_reply(reply, replylen, "OK %s", line);
+#else
+	(void)line;
+	ctl_reply(reply, replylen, "ERR advertise needs librdkafka 2.15 or later (this is %s)",
+	          rd_kafka_version_str());
+#endif
+	return CTL_CONTINUE;
+}
+
 static enum ctl_next ctl_bootstrap(const struct ctl_set *set, struct ctl_args *a, char *reply,
                                    size_t replylen)
 {
@@ -321,6 +357,7 @@ static const struct ctl_command ctl_commands[] = {
      ctl_coordinator},
     {"apiversion", 5, 5, "apiversion <cluster> <api_key> <min> <max>", ctl_apiversion},
     {"rtt", 4, 4, "rtt <cluster> <broker|all> <ms>", ctl_rtt},
+    {"advertise", 5, 5, "advertise <cluster> <broker_id> <host> <port>", ctl_advertise},
     {"bootstrap", 2, 2, "bootstrap <cluster>", ctl_bootstrap},
     {"ping", 1, 1, "ping", ctl_ping},
     {"help", 1, 1, "help", ctl_help},

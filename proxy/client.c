@@ -28,6 +28,8 @@ enum {
 	MAX_PENDING = 1000,     /* stop reading a client with this many in flight */
 	OUTPUT_HIGH = 16 << 20, /* stop reading upstream while the client lags this much */
 	HEADER_PEEK = 512,      /* bytes copied to parse a request header */
+	FILL_MAX = 1 << 20,     /* bytes read from one client per wakeup */
+	WRITE_MAX = 1 << 20,    /* bytes written to one socket per wakeup (libevent: 16 KiB) */
 };
 
 struct client {
@@ -258,6 +260,8 @@ static void client_read(struct bufferevent *bev, void *arg)
 {
 	client *c = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
+	if (c->npending < MAX_PENDING)
+		frameio_fill(bev, FILL_MAX);
 	while (!c->closed) {
 		if (c->npending >= MAX_PENDING) {
 			bufferevent_disable(bev, EV_READ); /* resumed by flush */
@@ -354,6 +358,10 @@ void client_accept(proxy *px, vbroker *vb, evutil_socket_t fd, const struct sock
 		client_close(c, "cannot open upstream connection");
 		return;
 	}
+	/* Both sockets write up to WRITE_MAX per wakeup, not libevent's 16 KiB.
+	 * (The upstream's belongs in upstream_open; set here for now.) */
+	bufferevent_set_max_single_write(c->bev, WRITE_MAX);
+	bufferevent_set_max_single_write(c->up->bev, WRITE_MAX);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	log_info("client=%d event=connected peer=%s listener=%s%d cluster=%s broker=%d", c->id,
 	         c->peer, vb ? "vbroker-" : "bootstrap", vb ? vb->vid : 0,

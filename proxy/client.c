@@ -3,8 +3,10 @@
  *
  *   read -> frame check -> header -> [ApiVersions: answered here]
  *        -> pending entry on outq -> upstream (bytes moved, not copied)
- *   upstream response -> [rewrite broker endpoints] -> pending.resp
- *        -> flush outq head-first, so responses leave in request order
+ *   upstream response -> [Produce/Fetch: leader hints patched in place (hints.c);
+ *                         Metadata & co: decoded and rewritten (rewrite.c)]
+ *        -> pending.resp -> flush outq head-first, so responses leave in
+ *           request order
  *
  * A malformed frame, an unknown api or a broken upstream closes this client
  * only, with one log line saying why. Closed clients go to justfree and are
@@ -19,6 +21,7 @@
 #include <string.h>
 
 #include "proxy/frameio.h"
+#include "proxy/hints.h"
 #include "proxy/log.h"
 #include "proxy/rewrite.h"
 #include "wire/api.h"
@@ -109,11 +112,35 @@ static int map_advertise(void *ctx, int32_t vid, wire_str *host, int32_t *port)
 	return 0;
 }
 
+/* Closes the client whose response could not be rewritten. */
+static void deliver_failed(pending *p, const char *err)
+{
+	char why[400];
+	snprintf(why, sizeof(why), "cannot rewrite %s v%d response: %s", wire_api_name(p->api),
+	         p->version, err);
+	client_close(p->c, why);
+}
+
 void client_deliver(pending *p, struct evbuffer *src, size_t len)
 {
 	client *c = p->c;
+	rewrite_map map = {c->px, map_vid, map_learn, map_advertise};
+	int cluster = c->up->vb->cluster;
+	char err[300] = "";
 	if (!rewrite_needed(p->api, p->version)) {
 		evbuffer_remove_buffer(src, p->resp, len); /* chain move, no copy */
+		p->done = 1;
+		flush(c);
+		return;
+	}
+	if (hints_handles(p->api, p->version)) {
+		/* Produce/Fetch: leader hints patched where they lie, records untouched */
+		if (hints_move(p->api, p->version, cluster, src, len, &map, p->resp, err,
+		               sizeof(err))) {
+			evbuffer_drain(src, len);
+			deliver_failed(p, err);
+			return;
+		}
 		p->done = 1;
 		flush(c);
 		return;
@@ -125,11 +152,8 @@ void client_deliver(pending *p, struct evbuffer *src, size_t len)
 	wire_rd r;
 	wire_rd_init(&r, f + 4, len - 4);
 	wire_resp_header h;
-	char err[300] = "";
 	wire_wr w;
 	wire_wr_init(&w, true);
-	rewrite_map map = {c->px, map_vid, map_learn, map_advertise};
-	int cluster = c->up->vb->cluster;
 	int rc = -1;
 	if (!f || wire_resp_header_decode(&r, hv, &a, &h)) {
 		snprintf(err, sizeof(err), "bad response header");
@@ -146,10 +170,7 @@ out:
 	wire_arena_reset(&a);
 	evbuffer_drain(src, len);
 	if (rc) {
-		char why[400];
-		snprintf(why, sizeof(why), "cannot rewrite %s v%d response: %s",
-		         wire_api_name(p->api), p->version, err);
-		client_close(c, why);
+		deliver_failed(p, err);
 		return;
 	}
 	p->done = 1;

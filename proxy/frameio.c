@@ -5,6 +5,8 @@
  */
 #include "proxy/frameio.h"
 
+#include <stdlib.h>
+#include <string.h>
 #include <sys/uio.h>
 
 wire_frame_status frameio_peek(struct evbuffer *in, int32_t min, int32_t max, int32_t *size,
@@ -70,4 +72,132 @@ size_t frameio_fill(struct bufferevent *bev, size_t max)
 	}
 	evbuffer_freeze(in, 0);
 	return got;
+}
+
+int frameio_rd_init(frameio_rd *r, struct evbuffer *b, size_t len)
+{
+	memset(r, 0, sizeof(*r));
+	r->len = len;
+	r->v = r->inline_v;
+	int n = evbuffer_peek(b, (ev_ssize_t)len, NULL, r->v, 16);
+	if (n > 16) {
+		r->v = calloc((size_t)n, sizeof(*r->v));
+		if (!r->v) {
+			r->v = r->inline_v;
+			return -1;
+		}
+		n = evbuffer_peek(b, (ev_ssize_t)len, NULL, r->v, n);
+	}
+	r->nv = n < 0 ? 0 : n;
+	return 0;
+}
+
+void frameio_rd_free(frameio_rd *r)
+{
+	if (r->v != r->inline_v)
+		free(r->v);
+	r->v = r->inline_v;
+}
+
+/* Walks n bytes; copies them out, in, or nowhere. */
+static int walk(frameio_rd *r, uint8_t *out, const uint8_t *in, size_t n)
+{
+	if (r->err)
+		return -1;
+	if (n > r->len - r->pos) {
+		r->err = "truncated response";
+		return -1;
+	}
+	r->pos += n;
+	while (n) {
+		if (r->i >= r->nv) {
+			r->err = "frame shorter than its size";
+			return -1;
+		}
+		size_t here = r->v[r->i].iov_len - r->off;
+		if (here > n)
+			here = n;
+		uint8_t *p = (uint8_t *)r->v[r->i].iov_base + r->off;
+		if (out) {
+			memcpy(out, p, here);
+			out += here;
+		} else if (in) {
+			memcpy(p, in, here);
+			in += here;
+		}
+		n -= here;
+		r->off += here;
+		if (r->off == r->v[r->i].iov_len) {
+			r->i++;
+			r->off = 0;
+		}
+	}
+	return 0;
+}
+
+int frameio_rd_copy(frameio_rd *r, void *out, size_t n)
+{
+	return walk(r, out, NULL, n);
+}
+
+int frameio_rd_skip(frameio_rd *r, size_t n)
+{
+	return walk(r, NULL, NULL, n);
+}
+
+int frameio_rd_put(frameio_rd *r, const void *in, size_t n)
+{
+	return walk(r, NULL, in, n);
+}
+
+int frameio_rd_put_at(frameio_rd *r, frameio_mark m, const void *in, size_t n)
+{
+	frameio_mark here = frameio_rd_tell(r);
+	if (m.pos + n > here.pos)
+		return -1;
+	r->i = m.i;
+	r->off = m.off;
+	r->pos = m.pos;
+	int rc = walk(r, NULL, in, n);
+	r->i = here.i;
+	r->off = here.off;
+	r->pos = here.pos;
+	return rc;
+}
+
+int frameio_rd_int16(frameio_rd *r, int16_t *v)
+{
+	uint8_t b[2];
+	if (walk(r, b, NULL, 2))
+		return -1;
+	*v = (int16_t)((uint16_t)b[0] << 8 | b[1]);
+	return 0;
+}
+
+int frameio_rd_int32(frameio_rd *r, int32_t *v)
+{
+	uint8_t b[4];
+	if (walk(r, b, NULL, 4))
+		return -1;
+	*v = (int32_t)((uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3]);
+	return 0;
+}
+
+int frameio_rd_uvarint(frameio_rd *r, uint32_t *v)
+{
+	uint32_t x = 0;
+	for (int shift = 0; shift < 35; shift += 7) {
+		uint8_t b;
+		if (walk(r, &b, NULL, 1))
+			return -1;
+		if (shift == 28 && b > 0x0f)
+			break;
+		x |= (uint32_t)(b & 0x7f) << shift;
+		if (!(b & 0x80)) {
+			*v = x;
+			return 0;
+		}
+	}
+	r->err = "bad varint";
+	return -1;
 }

@@ -25,4 +25,48 @@ size_t frameio_fill(struct bufferevent *bev, size_t max);
 /* Appends a writer's bytes (referenced ranges included) as one frame. */
 int frameio_put(struct evbuffer *out, const wire_wr *w);
 
+/*
+ * A reader over one frame where it lies in an evbuffer, across chain
+ * boundaries, without linearising it: skipping n bytes touches none of
+ * them. put() overwrites bytes in place (the chains are the buffer's own
+ * memory, filled by socket reads). Every call fails once the frame's end
+ * would be passed; err says what went wrong first.
+ */
+typedef struct frameio_rd {
+	struct evbuffer_iovec *v; /* the frame's extents */
+	int nv;
+	int i;           /* current extent */
+	size_t off;      /* offset inside extent i */
+	size_t pos;      /* offset from the frame's start */
+	size_t len;      /* frame length */
+	const char *err; /* first failure, NULL while fine */
+	struct evbuffer_iovec inline_v[16];
+} frameio_rd;
+
+/* A position to come back to (frameio_rd_put_at). */
+typedef struct frameio_mark {
+	int i;
+	size_t off, pos;
+} frameio_mark;
+
+/* The first len bytes of b (b must hold them). -1 if out of memory. */
+int frameio_rd_init(frameio_rd *r, struct evbuffer *b, size_t len);
+void frameio_rd_free(frameio_rd *r);
+int frameio_rd_copy(frameio_rd *r, void *out, size_t n);
+int frameio_rd_skip(frameio_rd *r, size_t n);
+int frameio_rd_put(frameio_rd *r, const void *in, size_t n);
+static inline frameio_mark frameio_rd_tell(const frameio_rd *r)
+{
+	return (frameio_mark){r->i, r->off, r->pos};
+}
+/* Overwrites n bytes at m (already read), leaving the position as it is. */
+int frameio_rd_put_at(frameio_rd *r, frameio_mark m, const void *in, size_t n);
+int frameio_rd_int16(frameio_rd *r, int16_t *v);
+int frameio_rd_int32(frameio_rd *r, int32_t *v);
+int frameio_rd_uvarint(frameio_rd *r, uint32_t *v);
+static inline size_t frameio_rd_left(const frameio_rd *r)
+{
+	return r->len - r->pos;
+}
+
 #endif

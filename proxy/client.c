@@ -28,11 +28,12 @@
 #include "wire/header.h"
 
 enum {
-	MAX_PENDING = 1000,     /* stop reading a client with this many in flight */
-	OUTPUT_HIGH = 16 << 20, /* stop reading upstream while the client lags this much */
-	HEADER_PEEK = 512,      /* bytes copied to parse a request header */
-	FILL_MAX = 1 << 20,     /* bytes read from one client per wakeup */
-	WRITE_MAX = 1 << 20,    /* bytes written to one socket per wakeup (libevent: 16 KiB) */
+	MAX_PENDING = 1000,      /* stop reading a client with this many in flight */
+	OUTPUT_HIGH = 16 << 20,  /* stop reading upstream while the client lags this much */
+	UPSTREAM_HIGH = 4 << 20, /* stop reading the client while its broker lags this much */
+	HEADER_PEEK = 512,       /* bytes copied to parse a request header */
+	FILL_MAX = 1 << 20,      /* bytes read from one client per wakeup */
+	WRITE_MAX = 1 << 20,     /* bytes written to one socket per wakeup (libevent: 16 KiB) */
 };
 
 struct client {
@@ -45,6 +46,8 @@ struct client {
 	upstream *up;               /* connection to the real broker */
 	TAILQ_HEAD(, pending) outq; /* requests in arrival order */
 	int npending;
+	int up_full; /* UPSTREAM_HIGH reached; cleared below half of it */
+	int reading; /* EV_READ enabled on bev */
 	int closed;
 };
 
@@ -74,6 +77,42 @@ static pending *pending_new(client *c, const wire_req_header *h)
 	return p;
 }
 
+static int may_read(const client *c)
+{
+	return !c->closed && c->npending < MAX_PENDING && !c->up_full;
+}
+
+/* Reading from the client stops while too many of its requests are in
+ * flight or its broker does not keep up, so turnout never holds more than
+ * about UPSTREAM_HIGH of a client's requests. On resuming, requests
+ * already buffered are handled from the event loop: the socket may have
+ * nothing new to wake the read callback. */
+static void update_reading(client *c)
+{
+	int want = may_read(c);
+	if (want == c->reading || c->closed)
+		return;
+	c->reading = want;
+	if (!want) {
+		bufferevent_disable(c->bev, EV_READ);
+		return;
+	}
+	bufferevent_enable(c->bev, EV_READ);
+	if (evbuffer_get_length(bufferevent_get_input(c->bev)))
+		bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
+}
+
+/* Called as the upstream's output buffer changes. */
+static void upstream_output_changed(struct evbuffer *buf, const struct evbuffer_cb_info *info,
+                                    void *arg)
+{
+	client *c = arg;
+	if (c->up_full && info->n_deleted && evbuffer_get_length(buf) <= UPSTREAM_HIGH / 2) {
+		c->up_full = 0;
+		update_reading(c);
+	}
+}
+
 static void flush(client *c)
 {
 	struct evbuffer *out = bufferevent_get_output(c->bev);
@@ -86,8 +125,7 @@ static void flush(client *c)
 	}
 	if (c->up && evbuffer_get_length(out) > OUTPUT_HIGH)
 		bufferevent_disable(c->up->bev, EV_READ);
-	if (c->npending < MAX_PENDING && !c->closed)
-		bufferevent_enable(c->bev, EV_READ);
+	update_reading(c);
 }
 
 /* rewrite_map over the proxy's virtual brokers */
@@ -281,13 +319,9 @@ static void client_read(struct bufferevent *bev, void *arg)
 {
 	client *c = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
-	if (c->npending < MAX_PENDING)
+	if (may_read(c))
 		frameio_fill(bev, FILL_MAX);
-	while (!c->closed) {
-		if (c->npending >= MAX_PENDING) {
-			bufferevent_disable(bev, EV_READ); /* resumed by flush */
-			break;
-		}
+	while (may_read(c)) {
 		int32_t size;
 		const char *err;
 		wire_frame_status st = frameio_peek(in, WIRE_MIN_REQUEST_FRAME,
@@ -302,9 +336,11 @@ static void client_read(struct bufferevent *bev, void *arg)
 		}
 		if (handle_request(c, in, size))
 			return;
+		if (evbuffer_get_length(bufferevent_get_output(c->up->bev)) > UPSTREAM_HIGH)
+			c->up_full = 1; /* cleared by upstream_output_changed */
 	}
 	if (!c->closed)
-		flush(c);
+		flush(c); /* answers given here (ApiVersions); updates reading */
 }
 
 static void client_write(struct bufferevent *bev, void *arg)
@@ -383,6 +419,11 @@ void client_accept(proxy *px, vbroker *vb, evutil_socket_t fd, const struct sock
 	 * (The upstream's belongs in upstream_open; set here for now.) */
 	bufferevent_set_max_single_write(c->bev, WRITE_MAX);
 	bufferevent_set_max_single_write(c->up->bev, WRITE_MAX);
+	if (!evbuffer_add_cb(bufferevent_get_output(c->up->bev), upstream_output_changed, c)) {
+		client_close(c, "out of memory");
+		return;
+	}
+	c->reading = 1;
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	log_info("client=%d event=connected peer=%s listener=%s%d cluster=%s broker=%d", c->id,
 	         c->peer, vb ? "vbroker-" : "bootstrap", vb ? vb->vid : 0,

@@ -381,6 +381,7 @@ static void client_event(struct bufferevent *bev, short what, void *arg)
 
 void client_accept(proxy *px, vbroker *vb, evutil_socket_t fd, const struct sockaddr *addr)
 {
+	frameio_malloc_policy(); /* before any client buffer exists */
 	client *c = calloc(1, sizeof(*c));
 	if (!c) {
 		evutil_closesocket(fd);

@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 wire_frame_status frameio_peek(struct evbuffer *in, int32_t min, int32_t max, int32_t *size,
                                const char **err)
@@ -24,6 +27,16 @@ wire_frame_status frameio_peek(struct evbuffer *in, int32_t min, int32_t max, in
 	if (st == WIRE_FRAME_ERROR)
 		return st;
 	return avail - 4 >= (size_t)*size ? WIRE_FRAME_READY : WIRE_FRAME_NEED;
+}
+
+void frameio_malloc_policy(void)
+{
+#ifdef __GLIBC__
+	static int done;
+	if (!done && mallopt(M_TRIM_THRESHOLD, FRAMEIO_TRIM_THRESHOLD) != 1)
+		return; /* glibc refused: the default stays, slower but correct */
+	done = 1;
+#endif
 }
 
 int frameio_put(struct evbuffer *out, const wire_wr *w)

@@ -22,6 +22,18 @@ enum { FRAMEIO_READ_CHUNK = (64 << 10) - 256 };
  * plus an ioctl(FIONREAD) each time; a read callback calls this first so
  * a busy connection costs one readv per ~64 KiB instead. Returns bytes read. */
 size_t frameio_fill(struct bufferevent *bev, size_t max);
+/*
+ * Keeps freed buffer memory in the process (up to FRAMEIO_TRIM_THRESHOLD)
+ * instead of glibc's default of returning it once 128 KiB at the top of the
+ * heap are free. A proxy that buffers a 1 MiB request, forwards it and frees
+ * it would otherwise shrink and regrow its heap on every request, and every
+ * page it gets back is faulted in and zeroed again (measured: a third of
+ * turnout's CPU time). Idempotent; called before the first client's
+ * buffers are allocated.
+ */
+enum { FRAMEIO_TRIM_THRESHOLD = 16 << 20 };
+void frameio_malloc_policy(void);
+
 /* Appends a writer's bytes (referenced ranges included) as one frame. */
 int frameio_put(struct evbuffer *out, const wire_wr *w);
 

@@ -118,15 +118,15 @@ build: $(BUILD)/rel/turnout $(BUILD)/asan/turnout $(BUILD)/rel/libwire.a $(BUILD
 
 FUZZ_LIB_OBJS := $(call obj,fuzzobj,$(WIRE_SRC) $(GEN_SRC))
 FUZZ_TARGETS  := $(addprefix $(BUILD)/fuzz/fuzz_,$(SCHEMA_STEMS)) $(BUILD)/fuzz/fuzz_frame \
-	$(BUILD)/fuzz/fuzz_config $(BUILD)/fuzz/fuzz_hints
+	$(BUILD)/fuzz/fuzz_config $(BUILD)/fuzz/fuzz_inplace
 
 $(BUILD)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(call obj,fuzzobj,proxy/config.c proxy/log.c)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer $^ -o $@ -lcjson
 
-# proxy/hints.c against rewrite.c (needs the generated comparison functions).
-$(BUILD)/fuzz/fuzz_hints: tests/fuzz/fuzz_hints.c $(FUZZ_LIB_OBJS) \
-		$(call obj,fuzzobj,proxy/hints.c proxy/frameio.c proxy/rewrite.c $(FILL_SRC))
+# proxy/inplace.c against rewrite.c (needs the generated comparison functions).
+$(BUILD)/fuzz/fuzz_inplace: tests/fuzz/fuzz_inplace.c $(FUZZ_LIB_OBJS) \
+		$(call obj,fuzzobj,proxy/inplace.c proxy/frameio.c proxy/rewrite.c $(FILL_SRC))
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer $^ -o $@ -levent
 
@@ -146,7 +146,7 @@ $(BUILD)/fuzz/corpus/.stamp: $(BUILD)/fuzz/mkcorpus $(wildcard tests/fuzz/seeds/
 	rm -rf $(BUILD)/fuzz/corpus && mkdir -p $(BUILD)/fuzz/corpus/frame
 	$(BUILD)/fuzz/mkcorpus $(BUILD)/fuzz/corpus
 	cp -r tests/fuzz/seeds/config $(BUILD)/fuzz/corpus/config
-	bash tests/fuzz/hints_seeds.sh $(BUILD)/fuzz/corpus
+	bash tests/fuzz/inplace_seeds.sh $(BUILD)/fuzz/corpus
 	@touch $@
 
 fuzz-build: $(FUZZ_TARGETS) $(BUILD)/fuzz/corpus/.stamp

@@ -3,8 +3,9 @@
  *
  *   read -> frame check -> header -> [ApiVersions: answered here]
  *        -> pending entry on outq -> upstream (bytes moved, not copied)
- *   upstream response -> [Produce/Fetch: leader hints patched in place (hints.c);
- *                         Metadata & co: decoded and rewritten (rewrite.c)]
+ *   upstream response -> [Metadata, Produce, Fetch: broker ids and addresses
+ *                         rewritten where they lie (inplace.c); FindCoordinator,
+ *                         DescribeCluster: decoded and rewritten (rewrite.c)]
  *        -> pending.resp -> flush outq head-first, so responses leave in
  *           request order
  *
@@ -21,7 +22,7 @@
 #include <string.h>
 
 #include "proxy/frameio.h"
-#include "proxy/hints.h"
+#include "proxy/inplace.h"
 #include "proxy/log.h"
 #include "proxy/rewrite.h"
 #include "wire/api.h"
@@ -171,10 +172,10 @@ void client_deliver(pending *p, struct evbuffer *src, size_t len)
 		flush(c);
 		return;
 	}
-	if (hints_handles(p->api, p->version)) {
-		/* Produce/Fetch: leader hints patched where they lie, records untouched */
-		if (hints_move(p->api, p->version, cluster, src, len, &map, p->resp, err,
-		               sizeof(err))) {
+	if (inplace_handles(p->api, p->version)) {
+		/* walked where it lies: records and partition lists are not copied */
+		if (inplace_move(p->api, p->version, cluster, src, len, &map, p->resp, err,
+		                 sizeof(err))) {
 			evbuffer_drain(src, len);
 			deliver_failed(p, err);
 			return;

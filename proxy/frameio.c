@@ -178,6 +178,34 @@ int frameio_rd_put_at(frameio_rd *r, frameio_mark m, const void *in, size_t n)
 	return rc;
 }
 
+int frameio_rd_map32(frameio_rd *r, int32_t (*fn)(void *ctx, int32_t v), void *ctx)
+{
+	uint8_t b[4];
+	if (!r->err && r->i < r->nv && r->v[r->i].iov_len - r->off > 4 && r->len - r->pos >= 4) {
+		/* the common case: inside one extent, rewritten where it lies */
+		uint8_t *p = (uint8_t *)r->v[r->i].iov_base + r->off;
+		uint32_t v = fn(ctx, (int32_t)((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+		                               (uint32_t)p[2] << 8 | p[3]));
+		p[0] = (uint8_t)(v >> 24);
+		p[1] = (uint8_t)(v >> 16);
+		p[2] = (uint8_t)(v >> 8);
+		p[3] = (uint8_t)v;
+		r->off += 4;
+		r->pos += 4;
+		return 0;
+	}
+	frameio_mark at = frameio_rd_tell(r);
+	if (walk(r, b, NULL, 4))
+		return -1;
+	uint32_t v = fn(ctx, (int32_t)((uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
+	                               (uint32_t)b[2] << 8 | b[3]));
+	b[0] = (uint8_t)(v >> 24);
+	b[1] = (uint8_t)(v >> 16);
+	b[2] = (uint8_t)(v >> 8);
+	b[3] = (uint8_t)v;
+	return frameio_rd_put_at(r, at, b, 4);
+}
+
 int frameio_rd_int16(frameio_rd *r, int16_t *v)
 {
 	uint8_t b[2];

@@ -73,6 +73,8 @@ static inline frameio_mark frameio_rd_tell(const frameio_rd *r)
 }
 /* Overwrites n bytes at m (already read), leaving the position as it is. */
 int frameio_rd_put_at(frameio_rd *r, frameio_mark m, const void *in, size_t n);
+/* Reads an int32 and writes fn(ctx, value) in its place. */
+int frameio_rd_map32(frameio_rd *r, int32_t (*fn)(void *ctx, int32_t v), void *ctx);
 int frameio_rd_int16(frameio_rd *r, int16_t *v);
 int frameio_rd_int32(frameio_rd *r, int32_t *v);
 int frameio_rd_uvarint(frameio_rd *r, uint32_t *v);

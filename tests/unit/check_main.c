@@ -11,7 +11,7 @@ static int passed, failed;
 static const char *filter;
 
 extern const check_test prim_tests[], frame_tests[], header_tests[], golden_tests[],
-    consumer_protocol_tests[], proxy_unit_tests[], hints_tests[];
+    consumer_protocol_tests[], proxy_unit_tests[], inplace_tests[];
 void roundtrip_run_all(void);
 
 void check_record(const char *name, int failures)
@@ -49,7 +49,7 @@ int main(int argc, char **argv)
 	run_table(golden_tests);
 	run_table(consumer_protocol_tests);
 	run_table(proxy_unit_tests);
-	run_table(hints_tests);
+	run_table(inplace_tests);
 	roundtrip_run_all();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;

@@ -1,9 +1,10 @@
 /*
- * libFuzzer target for proxy/hints.c, differential against rewrite.c.
- * Input: byte 0 = api key (0 Produce, 1 Fetch), byte 1 = version, byte 2 =
- * chain size, the rest = response body. The body is framed (size,
- * correlation id, empty header tags), split into libevent chains and walked
- * in place; the same frame goes through the decode-and-re-encode path.
+ * libFuzzer target for proxy/inplace.c, differential against rewrite.c.
+ * Input: byte 0 = api key (0 Produce, 1 Fetch, 3 Metadata), byte 1 =
+ * version, byte 2 = chain size, the rest = response body. The body is
+ * framed (size, correlation id, header tags when flexible), split into
+ * libevent chains and walked in place; the same frame goes through the
+ * decode-and-re-encode path.
  *
  * Beyond "no crash": when the full path accepts the response, the walk
  * must too, and both results must decode to equal messages; a walk that
@@ -14,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "proxy/hints.h"
+#include "proxy/inplace.h"
 #include "wire/api.h"
 #include "wire/header.h"
 #include "wire_msgs_fill.h"
@@ -43,33 +44,35 @@ static int f_adv(void *ctx, int32_t vid, wire_str *host, int32_t *port)
 }
 static const rewrite_map fmap = {NULL, f_vid, f_learn, f_adv};
 
-/* Decodes a frame's body; *trail gets the bytes after it. */
-static int decode(const wire_msg_type *t, int16_t v, const uint8_t *f, size_t len, wire_arena *a,
-                  void *m, size_t *trail)
+/* Decodes a frame's body (after hlen header bytes); *trail gets the bytes
+ * after it. */
+static int decode(const wire_msg_type *t, int16_t v, size_t hlen, const uint8_t *f, size_t len,
+                  wire_arena *a, void *m, size_t *trail)
 {
 	char err[256];
-	return len < 9
-	           ? -1
-	           : wire_msg_decode_lenient(t, v, f + 9, len - 9, a, m, trail, err, sizeof(err));
+	return len < hlen ? -1
+	                  : wire_msg_decode_lenient(t, v, f + hlen, len - hlen, a, m, trail, err,
+	                                            sizeof(err));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	if (size < 3 || data[0] > 1)
+	if (size < 3)
 		return 0;
 	int16_t api = data[0], v = data[1];
-	if (!hints_handles(api, v))
+	if (!inplace_handles(api, v))
 		return 0;
 	size_t piece = data[2] ? data[2] : 1;
-	size_t len = size - 3 + 9;
+	size_t hlen = wire_resp_header_version(api, v) >= 1 ? 9 : 8; /* + header tags */
+	size_t len = size - 3 + hlen;
 	uint8_t *f = malloc(len);
 	if (!f)
 		abort();
 	uint32_t n = (uint32_t)(len - 4);
 	uint8_t hdr[9] = {
 	    (uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n, 0, 0, 0, 42, 0};
-	memcpy(f, hdr, 9);
-	memcpy(f + 9, data + 3, size - 3);
+	memcpy(f, hdr, hlen);
+	memcpy(f + hlen, data + 3, size - 3);
 
 	/* the full path, as client.c runs it for other apis */
 	const wire_msg_type *t = wire_msg_find(api, WIRE_RESPONSE);
@@ -78,9 +81,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	wire_wr full;
 	wire_wr_init(&full, true);
 	char err[300];
-	int full_rc = wire_wr_int32(&full, 0) || wire_wr_raw(&full, f + 4, 5) ||
-	              rewrite_response(api, v, 1, f + 9, len - 9, &fmap, &full, err, sizeof(err)) ||
-	              wire_wr_flatten(&full);
+	int full_rc =
+	    wire_wr_int32(&full, 0) || wire_wr_raw(&full, f + 4, hlen - 4) ||
+	    rewrite_response(api, v, 1, f + hlen, len - hlen, &fmap, &full, err, sizeof(err)) ||
+	    wire_wr_flatten(&full);
 	if (!full_rc)
 		wire_wr_put_int32_at(&full, 0, (int32_t)(full.len - 4));
 
@@ -92,7 +96,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		evbuffer_free(one);
 	}
-	int rc = hints_move(api, v, 1, src, len, &fmap, dst, err, sizeof(err));
+	int rc = inplace_move(api, v, 1, src, len, &fmap, dst, err, sizeof(err));
 	if (rc && (evbuffer_get_length(src) != len || evbuffer_get_length(dst) != 0 || !err[0]))
 		abort(); /* a failed walk moves nothing and says why */
 	if (!full_rc && rc) {
@@ -106,8 +110,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size_t trail1, trail2;
 		if (!m1 || !m2)
 			abort();
-		if (decode(t, v, full.buf, full.len, &a, m1, &trail1) ||
-		    decode(t, v, g, got, &a, m2, &trail2))
+		if (decode(t, v, hlen, full.buf, full.len, &a, m1, &trail1) ||
+		    decode(t, v, hlen, g, got, &a, m2, &trail2))
 			abort(); /* rewritten responses must decode */
 		if (!wire_msg_test_ops_table[t - wire_msg_types].equal(m1, m2, v) ||
 		    trail1 != trail2 ||

@@ -1,16 +1,17 @@
 /*
- * proxy/hints.c against rewrite.c: for random Produce v10-11 and Fetch
- * v12-17 responses (the generated fillers set CurrentLeader, NodeEndpoints
- * and unknown tags at random), the frame walked in place, split over many
- * libevent chains, must come out byte for byte as the decode-and-re-encode
- * path writes it. Also: record bytes keep their memory (no copy), every
- * truncation fails cleanly, and src is left alone on failure.
+ * proxy/inplace.c against rewrite.c: for random Metadata v0-12, Produce
+ * v10-11 and Fetch v12-17 responses (the generated fillers set brokers,
+ * replicas, CurrentLeader, NodeEndpoints and unknown tags at random), the
+ * frame walked in place, split over many libevent chains, must come out
+ * byte for byte as the decode-and-re-encode path writes it. Also: record
+ * bytes keep their memory (no copy), every truncation fails cleanly, and
+ * src is left alone on failure.
  */
 #include <event2/buffer.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "proxy/hints.h"
+#include "proxy/inplace.h"
 #include "tests/unit/check.h"
 #include "wire/api.h"
 #include "wire/header.h"
@@ -116,7 +117,7 @@ static void one(int16_t api, int16_t v, uint64_t seed)
 		struct evbuffer *dst = evbuffer_new();
 		evbuffer_add(src, "next", 4); /* the next response's first bytes stay */
 		char err[300] = "";
-		int rc = hints_move(api, v, 1, src, in.len, &hmap, dst, err, sizeof(err));
+		int rc = inplace_move(api, v, 1, src, in.len, &hmap, dst, err, sizeof(err));
 		CHECKF(rc == 0, "%s v%d seed %llu piece %zu: %s", t->name, v,
 		       (unsigned long long)seed, pieces[k], err);
 		size_t n = evbuffer_get_length(dst);
@@ -134,18 +135,20 @@ static void one(int16_t api, int16_t v, uint64_t seed)
 	free(m);
 }
 
-static void test_hints_match_full_rewrite(void)
+static void test_inplace_match_full_rewrite(void)
 {
 	rewritten = 0;
 	for (uint64_t s = 1; s <= SEEDS; s++) {
+		for (int16_t v = 0; v <= 12; v++)
+			one(WIRE_API_METADATA, v, s);
 		for (int16_t v = 10; v <= 11; v++)
 			one(WIRE_API_PRODUCE, v, s);
 		for (int16_t v = 12; v <= 17; v++)
 			one(WIRE_API_FETCH, v, s);
 	}
-	/* the fillers must have produced hints to rewrite, not only plain frames */
-	CHECKF(rewritten > SEEDS * 8 / 4, "only %d of %d responses carried a hint", rewritten,
-	       SEEDS * 8);
+	/* the fillers must have produced ids to rewrite, not only plain frames */
+	CHECKF(rewritten > SEEDS * 21 / 3, "only %d of %d responses had something to rewrite",
+	       rewritten, SEEDS * 21);
 }
 
 /* A Fetch v16 response: one partition with records, one with a leader hint. */
@@ -179,7 +182,7 @@ static void fetch_with_records(wire_wr *w, const uint8_t *records, int32_t nrec,
 }
 
 /* Records stay in the chain they arrived in: same memory after the move. */
-static void test_hints_records_not_copied(void)
+static void test_inplace_records_not_copied(void)
 {
 	enum { NREC = 256 << 10 };
 	uint8_t *records = malloc(NREC);
@@ -210,8 +213,8 @@ static void test_hints_records_not_copied(void)
 		int nb = evbuffer_peek(src, NREC, &p, before, 8);
 		char err[300] = "";
 		learned = 0;
-		CHECKF(hints_move(WIRE_API_FETCH, 16, 1, src, w.len, &hmap, dst, err,
-		                  sizeof(err)) == 0,
+		CHECKF(inplace_move(WIRE_API_FETCH, 16, 1, src, w.len, &hmap, dst, err,
+		                    sizeof(err)) == 0,
 		       "%s", err);
 		int na = evbuffer_peek(dst, -1, NULL, after, 64);
 		int kept = 0;
@@ -250,7 +253,7 @@ static void test_hints_records_not_copied(void)
 
 /* Every truncation (the size prefix still claiming the rest) fails with a
  * reason and leaves both buffers as they were. */
-static void test_hints_truncated(void)
+static void test_inplace_truncated(void)
 {
 	static const uint8_t records[40] = {1, 2, 3};
 	wire_wr w;
@@ -258,7 +261,7 @@ static void test_hints_truncated(void)
 	for (size_t k = 8; k < w.len; k++) {
 		struct evbuffer *src = chained(w.buf, k, 5), *dst = evbuffer_new();
 		char err[300] = "";
-		int rc = hints_move(WIRE_API_FETCH, 16, 1, src, k, &hmap, dst, err, sizeof(err));
+		int rc = inplace_move(WIRE_API_FETCH, 16, 1, src, k, &hmap, dst, err, sizeof(err));
 		CHECKF(rc != 0 && strstr(err, "FetchResponse v16: "), "cut at %zu of %zu: rc %d %s",
 		       k, w.len, rc, err);
 		CHECK(evbuffer_get_length(src) == k && evbuffer_get_length(dst) == 0);
@@ -267,18 +270,19 @@ static void test_hints_truncated(void)
 	}
 	struct evbuffer *src = chained(w.buf, w.len, 5), *dst = evbuffer_new();
 	char err[300] = "";
-	CHECK(hints_move(WIRE_API_FETCH, 11, 1, src, w.len, &hmap, dst, err, sizeof(err)) != 0);
-	CHECK(!hints_handles(WIRE_API_FETCH, 11) && hints_handles(WIRE_API_FETCH, 12) &&
-	      hints_handles(WIRE_API_PRODUCE, 10) && !hints_handles(WIRE_API_METADATA, 12));
+	CHECK(inplace_move(WIRE_API_FETCH, 11, 1, src, w.len, &hmap, dst, err, sizeof(err)) != 0);
+	CHECK(!inplace_handles(WIRE_API_FETCH, 11) && inplace_handles(WIRE_API_FETCH, 12) &&
+	      inplace_handles(WIRE_API_PRODUCE, 10) && inplace_handles(WIRE_API_METADATA, 0) &&
+	      !inplace_handles(WIRE_API_FIND_COORDINATOR, 3));
 	evbuffer_free(src);
 	evbuffer_free(dst);
 	wire_wr_free(&w);
 }
 
-TEST_TABLE(hints_tests) = {
-    {"hints: same bytes as the full rewrite (Produce 10-11, Fetch 12-17)",
-     test_hints_match_full_rewrite},
-    {"hints: record batches move without a copy", test_hints_records_not_copied},
-    {"hints: truncated responses fail cleanly", test_hints_truncated},
+TEST_TABLE(inplace_tests) = {
+    {"inplace: same bytes as the full rewrite (Metadata 0-12, Produce 10-11, Fetch 12-17)",
+     test_inplace_match_full_rewrite},
+    {"inplace: record batches move without a copy", test_inplace_records_not_copied},
+    {"inplace: truncated responses fail cleanly", test_inplace_truncated},
     {NULL, NULL},
 };

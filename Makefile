@@ -4,6 +4,7 @@
 #   make test    set up everything and run every test (ends "N passed, N failed")
 #   make fuzz    run every libFuzzer target for FUZZ_TIME seconds each
 #   make         build the codec, the unit tests and the test clusters
+#   make bench   measure turnout against a direct connection and haproxy
 #
 # Generated code goes to build/gen, objects to build/<flavour>/; nothing
 # under build/ is committed.
@@ -39,7 +40,7 @@ PROXY_LIBS := -levent -lcjson -lcrypto
 obj = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(2))
 
 .PHONY: turnout all deps build test test-run unit fuzz fuzz-smoke fuzz-build demo format format-check clean \
-	cluster cluster-modern
+	cluster cluster-modern bench bench-quick bench-run
 
 all: build
 
@@ -173,6 +174,26 @@ demo: deps
 	$(MAKE) --no-print-directory $(BUILD)/debian/mockcluster $(BUILD)/modern/mockcluster
 	bash scripts/demo.sh
 
+# ---- benchmark (bench/README.md) ----
+
+BENCH_SRC := $(sort $(wildcard bench/*.c))
+
+# The load generator links librdkafka 2.15.1 statically, like the modern
+# test clusters, so it speaks the same current protocol versions.
+$(BUILD)/bench/loadgen: $(BENCH_SRC) bench/loadgen.h $(MODERN_RDKAFKA)/.built
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_DEFAULT_SOURCE $(WARN) -O2 -g -I. $(BENCH_SRC) -o $@ \
+		-I$(MODERN_RDKAFKA)/include \
+		$$(PKG_CONFIG_PATH=$(MODERN_RDKAFKA)/lib/pkgconfig pkg-config --static --libs rdkafka-static)
+
+BENCH_BINS := $(BUILD)/rel/turnout $(BUILD)/modern/mockcluster $(BUILD)/bench/loadgen
+
+# BENCH_ARGS passes options to bench/run.py (e.g. BENCH_ARGS="--reps 5").
+bench: ; bash scripts/deps.sh --bench && $(MAKE) --no-print-directory bench-run BENCH_MODE=full
+bench-quick: ; bash scripts/deps.sh --bench && $(MAKE) --no-print-directory bench-run BENCH_MODE=quick
+bench-run: $(BENCH_BINS)
+	nice -n 0 $(PYTHON) bench/run.py --mode $(BENCH_MODE) $(BENCH_ARGS)
+
 # ---- housekeeping ----
 
 FORMAT_FILES = $(shell git ls-files '*.c' '*.h')
@@ -185,6 +206,6 @@ format-check:
 
 clean:
 	rm -rf $(BUILD)/rel $(BUILD)/asan $(BUILD)/fuzz $(BUILD)/fuzzobj $(BUILD)/gen \
-		$(BUILD)/debian $(BUILD)/modern
+		$(BUILD)/debian $(BUILD)/modern $(BUILD)/bench
 
 -include $(shell find $(BUILD)/rel $(BUILD)/asan $(BUILD)/fuzzobj -name '*.d' 2>/dev/null)

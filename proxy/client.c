@@ -47,8 +47,10 @@ struct client {
 	upstream *up;               /* connection to the real broker */
 	TAILQ_HEAD(, pending) outq; /* requests in arrival order */
 	int npending;
-	int up_full; /* UPSTREAM_HIGH reached; cleared below half of it */
-	int reading; /* EV_READ enabled on bev */
+	int up_full;   /* UPSTREAM_HIGH reached; cleared below half of it */
+	int up_paused; /* upstream reading stopped: this client lags OUTPUT_HIGH */
+	int writing;   /* EV_WRITE enabled: the socket did not take all output */
+	int reading;   /* EV_READ enabled on bev */
 	int closed;
 };
 
@@ -114,6 +116,40 @@ static void upstream_output_changed(struct evbuffer *buf, const struct evbuffer_
 	}
 }
 
+/* Reading from the upstream stops while this client lags OUTPUT_HIGH and
+ * resumes below half of it. */
+static void update_upstream_reading(client *c)
+{
+	size_t out = evbuffer_get_length(bufferevent_get_output(c->bev));
+	if (!c->up || c->closed)
+		return;
+	if (!c->up_paused && out > OUTPUT_HIGH) {
+		c->up_paused = 1;
+		bufferevent_disable(c->up->bev, EV_READ);
+	} else if (c->up_paused && out < OUTPUT_HIGH / 2) {
+		c->up_paused = 0;
+		bufferevent_enable(c->up->bev, EV_READ);
+	}
+}
+
+/* Responses are written at once (frameio_write); libevent's write event is
+ * enabled only while the socket cannot take everything. That spares two
+ * epoll_ctl calls and a loop turn per response. */
+static void write_out(client *c)
+{
+	if (c->closed || c->writing)
+		return;
+	int rc = frameio_write(c->bev, WRITE_MAX);
+	if (rc < 0) {
+		client_close(c, "client socket error");
+		return;
+	}
+	if (rc > 0) {
+		c->writing = 1;
+		bufferevent_enable(c->bev, EV_WRITE);
+	}
+}
+
 static void flush(client *c)
 {
 	struct evbuffer *out = bufferevent_get_output(c->bev);
@@ -124,8 +160,8 @@ static void flush(client *c)
 		c->npending--;
 		pending_free(p);
 	}
-	if (c->up && evbuffer_get_length(out) > OUTPUT_HIGH)
-		bufferevent_disable(c->up->bev, EV_READ);
+	write_out(c);
+	update_upstream_reading(c);
 	update_reading(c);
 }
 
@@ -344,11 +380,13 @@ static void client_read(struct bufferevent *bev, void *arg)
 		flush(c); /* answers given here (ApiVersions); updates reading */
 }
 
+/* libevent wrote the rest of the output: back to writing at once. */
 static void client_write(struct bufferevent *bev, void *arg)
 {
 	client *c = arg;
-	if (c->up && evbuffer_get_length(bufferevent_get_output(bev)) < OUTPUT_HIGH / 2)
-		bufferevent_enable(c->up->bev, EV_READ);
+	c->writing = 0;
+	bufferevent_disable(bev, EV_WRITE);
+	update_upstream_reading(c);
 }
 
 /* After the client hung up, requests already read (acks=0 Produce among
@@ -426,7 +464,7 @@ void client_accept(proxy *px, vbroker *vb, evutil_socket_t fd, const struct sock
 		return;
 	}
 	c->reading = 1;
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	bufferevent_enable(c->bev, EV_READ); /* EV_WRITE: see write_out */
 	log_info("client=%d event=connected peer=%s listener=%s%d cluster=%s broker=%d", c->id,
 	         c->peer, vb ? "vbroker-" : "bootstrap", vb ? vb->vid : 0,
 	         config_cluster_names[target->cluster], target->node_id);

@@ -5,6 +5,7 @@
  */
 #include "proxy/frameio.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
@@ -27,6 +28,25 @@ wire_frame_status frameio_peek(struct evbuffer *in, int32_t min, int32_t max, in
 	if (st == WIRE_FRAME_ERROR)
 		return st;
 	return avail - 4 >= (size_t)*size ? WIRE_FRAME_READY : WIRE_FRAME_NEED;
+}
+
+int frameio_write(struct bufferevent *bev, size_t max)
+{
+	struct evbuffer *out = bufferevent_get_output(bev);
+	evutil_socket_t fd = bufferevent_getfd(bev);
+	if (!evbuffer_get_length(out))
+		return 0;
+	if (fd < 0)
+		return 1;
+	/* libevent freezes the front of a socket bufferevent's output and thaws
+	 * it only around its own writes; this is such a write. */
+	evbuffer_unfreeze(out, 1);
+	int n = evbuffer_write_atmost(out, fd, (ev_ssize_t)max);
+	int e = errno;
+	evbuffer_freeze(out, 1);
+	if (n < 0 && e != EAGAIN && e != EWOULDBLOCK && e != EINTR)
+		return -1;
+	return evbuffer_get_length(out) ? 1 : 0;
 }
 
 void frameio_malloc_policy(void)
@@ -56,6 +76,11 @@ size_t frameio_fill(struct bufferevent *bev, size_t max)
 	struct evbuffer *in = bufferevent_get_input(bev);
 	evutil_socket_t fd = bufferevent_getfd(bev);
 	size_t got = 0;
+	/* libevent has just read min(bytes waiting, 4 KiB): less than that
+	 * buffered means the socket is empty, and a read would only say EAGAIN
+	 * (one wasted system call per small request). */
+	if (evbuffer_get_length(in) < FRAMEIO_LIBEVENT_READ)
+		return 0;
 	/* A socket bufferevent freezes the end of its input buffer and thaws
 	 * it only around its own reads; this is such a read. */
 	evbuffer_unfreeze(in, 0);

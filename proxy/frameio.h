@@ -16,12 +16,22 @@ wire_frame_status frameio_peek(struct evbuffer *in, int32_t min, int32_t max, in
  * instead of faulted in afresh for every read. */
 enum { FRAMEIO_READ_CHUNK = (64 << 10) - 256 };
 
+enum { FRAMEIO_LIBEVENT_READ = 4096 }; /* libevent 2.1's most per read */
+
 /* Reads what the socket holds, up to about max bytes, into the input
  * buffer of a plain socket bufferevent (never a TLS or filter one), in
  * FRAMEIO_READ_CHUNK pieces. libevent 2.1 reads at most 4 KiB per wakeup
- * plus an ioctl(FIONREAD) each time; a read callback calls this first so
- * a busy connection costs one readv per ~64 KiB instead. Returns bytes read. */
+ * plus an ioctl(FIONREAD) each time; a read callback calls this first
+ * thing, so a busy connection costs one readv per ~64 KiB instead, and a
+ * quiet one nothing more. Returns bytes read. */
 size_t frameio_fill(struct bufferevent *bev, size_t max);
+/* Writes up to max bytes of a plain socket bufferevent's output now, instead
+ * of on the next loop turn after epoll says the socket is writable: the
+ * caller keeps EV_WRITE disabled while the output is empty and enables it
+ * only when this returns 1 (bytes left that the socket would not take).
+ * Returns 0 when the output is empty, -1 on a socket error. */
+int frameio_write(struct bufferevent *bev, size_t max);
+
 /*
  * Keeps freed buffer memory in the process (up to FRAMEIO_TRIM_THRESHOLD)
  * instead of glibc's default of returning it once 128 KiB at the top of the

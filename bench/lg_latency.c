@@ -10,6 +10,11 @@
  *             now - scheduled (same process, same monotonic clock)
  *   metadata  (with --metadata-topic) times a Metadata request for that
  *             topic every --metadata-interval-ms on its own connections
+ *   probe     (with --probe-interval-ms) times an ApiVersions request on a
+ *             connection of its own (to --probe-bootstrap if given):
+ *             turnout answers ApiVersions itself, so a probe of turnout
+ *             says how long its event loop takes to get to a request,
+ *             stalls included
  *
  * Latencies count from the scheduled time, not the send call, so a stall
  * anywhere shows up in full (no coordinated omission). Records scheduled
@@ -29,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bench/loadgen.h"
 
@@ -36,7 +42,7 @@ typedef struct run {
 	const lg_opts *o;
 	int64_t measure_from; /* records scheduled earlier are warm-up */
 	atomic_int stop;      /* producer side done; helpers finish */
-	lg_samples produce, e2e, metadata;
+	lg_samples produce, e2e, metadata, probe;
 	atomic_long acked, failed, consumed;
 	long expected; /* records the consumer must see */
 	int oom;
@@ -144,6 +150,32 @@ static void *metadata_thread(void *arg)
 	return NULL;
 }
 
+typedef struct probe_arg {
+	run *r;
+	int fd;
+	long errors;
+} probe_arg;
+
+static void *probe_thread(void *arg)
+{
+	probe_arg *a = arg;
+	run *r = a->r;
+	int32_t corr = 0;
+	struct timespec ts = {r->o->probe_interval_ms / 1000,
+	                      (r->o->probe_interval_ms % 1000) * 1000000L};
+	while (!atomic_load(&r->stop)) {
+		int64_t t0 = lg_now_ns();
+		if (lg_call(a->fd, 18 /* ApiVersions */, 0, ++corr, NULL, 0)) {
+			a->errors++;
+			break;
+		}
+		if (t0 >= r->measure_from && lg_samples_add(&r->probe, lg_now_ns() - t0))
+			r->oom = 1;
+		nanosleep(&ts, NULL);
+	}
+	return NULL;
+}
+
 static rd_kafka_t *client(rd_kafka_type_t type, const lg_opts *o, const char *const *kv, run *r)
 {
 	char err[512];
@@ -196,10 +228,11 @@ int lg_latency(const lg_opts *o)
 	                                  NULL};
 	run r = {.o = o};
 	metadata_arg ma = {.r = &r};
+	probe_arg pa = {.r = &r, .fd = -1};
 	consumer_arg ca = {.r = &r};
 	rd_kafka_t *prod = NULL;
-	pthread_t dt, ct, mt;
-	int have_dt = 0, have_ct = 0, have_mt = 0, rc = -1;
+	pthread_t dt, ct, mt, pt;
+	int have_dt = 0, have_ct = 0, have_mt = 0, have_pt = 0, rc = -1;
 	char *val = calloc(1, (size_t)o->size);
 	if (!val || (size_t)o->size < sizeof(stamp))
 		goto out;
@@ -208,6 +241,11 @@ int lg_latency(const lg_opts *o)
 		goto out;
 	if (o->metadata_topic && !(ma.rk = client(RD_KAFKA_PRODUCER, o, NULL, &r)))
 		goto out;
+	const char *probe_at = o->probe_bootstrap ? o->probe_bootstrap : o->bootstrap;
+	if (o->probe_interval_ms && (pa.fd = lg_dial(probe_at)) < 0) {
+		fprintf(stderr, "loadgen: probe cannot connect to %s\n", probe_at);
+		goto out;
+	}
 	long total = (long)((o->warmup + o->duration) * o->rate);
 	r.expected = total;
 	int64_t start = lg_now_ns() + (int64_t)100e6;
@@ -216,7 +254,8 @@ int lg_latency(const lg_opts *o)
 	have_dt = !pthread_create(&dt, NULL, delivery_thread, da);
 	have_ct = have_dt && !pthread_create(&ct, NULL, consumer_thread, &ca);
 	have_mt = have_ct && o->metadata_topic && !pthread_create(&mt, NULL, metadata_thread, &ma);
-	if (!have_ct || (o->metadata_topic && !have_mt)) {
+	have_pt = have_ct && pa.fd >= 0 && !pthread_create(&pt, NULL, probe_thread, &pa);
+	if (!have_ct || (o->metadata_topic && !have_mt) || (pa.fd >= 0 && !have_pt)) {
 		fprintf(stderr, "loadgen: cannot start threads\n");
 		atomic_store(&r.stop, 1);
 		goto join;
@@ -246,16 +285,19 @@ join:
 		pthread_join(ct, NULL);
 	if (have_mt)
 		pthread_join(mt, NULL);
+	if (have_pt)
+		pthread_join(pt, NULL);
 	if (rc)
 		goto out;
 	rc = -1;
 	if (atomic_load(&r.acked) != total || atomic_load(&r.failed) ||
-	    atomic_load(&r.consumed) != total || ma.errors || r.oom) {
+	    atomic_load(&r.consumed) != total || ma.errors || pa.errors || r.oom) {
 		fprintf(stderr,
 		        "loadgen: %ld records scheduled, %ld acknowledged, %ld failed, %ld "
-		        "consumed, %ld metadata errors%s\n",
+		        "consumed, %ld metadata errors, %ld probe errors%s\n",
 		        total, atomic_load(&r.acked), atomic_load(&r.failed),
-		        atomic_load(&r.consumed), ma.errors, r.oom ? ", out of memory" : "");
+		        atomic_load(&r.consumed), ma.errors, pa.errors,
+		        r.oom ? ", out of memory" : "");
 		goto out;
 	}
 	printf("result mode=latency rate=%d size=%d acks=%s", o->rate, o->size, o->acks);
@@ -263,6 +305,8 @@ join:
 	lg_samples_print(&r.e2e, "e2e");
 	if (o->metadata_topic)
 		lg_samples_print(&r.metadata, "metadata");
+	if (o->probe_interval_ms)
+		lg_samples_print(&r.probe, "probe");
 	printf("\n");
 	rc = 0;
 out:
@@ -277,6 +321,9 @@ out:
 	lg_samples_free(&r.produce);
 	lg_samples_free(&r.e2e);
 	lg_samples_free(&r.metadata);
+	lg_samples_free(&r.probe);
+	if (pa.fd >= 0)
+		close(pa.fd);
 	free(val);
 	return rc;
 }

@@ -9,7 +9,9 @@
  *   consume   the whole topic from the beginning (--expect N checks the count)
  *   latency   --rate records/s for --duration s after --warmup s: produce
  *             request and end-to-end percentiles; with --metadata-topic also
- *             Metadata round trips every --metadata-interval-ms
+ *             Metadata round trips every --metadata-interval-ms; with
+ *             --probe-interval-ms also ApiVersions round trips (to
+ *             --probe-bootstrap if given)
  *   conns     --count idle client connections, held until stdin closes
  *
  * Every mode prints exactly one line "result mode=... key=value ..." on
@@ -60,7 +62,8 @@ static void usage(FILE *f)
 	fprintf(f, "usage: loadgen produce|preload|consume|latency|conns --bootstrap HOST:PORT\n"
 	           "         [--topic T] [--size BYTES] [--acks all|1|0] [--duration S]\n"
 	           "         [--warmup S] [--count N] [--partitions N] [--rate N/s]\n"
-	           "         [--expect N] [--metadata-topic T] [--metadata-interval-ms MS]\n");
+	           "         [--expect N] [--metadata-topic T] [--metadata-interval-ms MS]\n"
+	           "         [--probe-interval-ms MS] [--probe-bootstrap HOST:PORT]\n");
 }
 
 /* Strict number parse of the whole word within [min, max]. */
@@ -102,6 +105,8 @@ static int parse(int argc, char **argv, lg_opts *o)
 			o->acks = v;
 		else if (!strcmp(k, "--metadata-topic"))
 			o->metadata_topic = v;
+		else if (!strcmp(k, "--probe-bootstrap"))
+			o->probe_bootstrap = v;
 		else if (!strcmp(k, "--size") && !num(v, 16, 1 << 20, &d))
 			o->size = (int)d;
 		else if (!strcmp(k, "--duration") && !num(v, 0.1, 3600, &d))
@@ -118,6 +123,8 @@ static int parse(int argc, char **argv, lg_opts *o)
 			o->expect = (long)d;
 		else if (!strcmp(k, "--metadata-interval-ms") && !num(v, 1, 60000, &d))
 			o->metadata_interval_ms = (int)d;
+		else if (!strcmp(k, "--probe-interval-ms") && !num(v, 1, 60000, &d))
+			o->probe_interval_ms = (int)d;
 		else {
 			fprintf(stderr, "loadgen: bad option %s %s\n", k, v);
 			return -1;

@@ -26,6 +26,8 @@ typedef struct lg_opts {
 	long expect;                /* consume: records the topic must hold, -1 if unknown */
 	const char *metadata_topic; /* latency: also time Metadata for this topic */
 	int metadata_interval_ms;
+	int probe_interval_ms;       /* latency: also time ApiVersions every so often (0: no) */
+	const char *probe_bootstrap; /* where the probe connects (default: bootstrap) */
 } lg_opts;
 
 typedef int (*lg_mode_fn)(const lg_opts *o);
@@ -35,6 +37,13 @@ int lg_preload(const lg_opts *o); /* exactly o->count records, then flush */
 int lg_consume(const lg_opts *o); /* the whole topic from the beginning */
 int lg_latency(const lg_opts *o); /* o->rate records/s, latency percentiles */
 int lg_conns(const lg_opts *o);   /* o->count idle connections until stdin EOF */
+
+/* A blocking TCP connection to the first host:port of bootstrap (IPv4),
+ * with a 10 s receive timeout; -1 on failure. */
+int lg_dial(const char *bootstrap);
+/* One request (v1 header, client id "loadgen") and its whole response;
+ * -1 unless the response arrived with correlation id corr. */
+int lg_call(int fd, int api, int version, int32_t corr, const uint8_t *body, size_t blen);
 
 /* CLOCK_MONOTONIC in nanoseconds. */
 int64_t lg_now_ns(void);

@@ -59,6 +59,8 @@ def ratio(a, b):
 
 
 def verdict(ok):
+    if ok is None:
+        return "**not resolvable on this machine** (difference within run-to-run noise)"
     return "**met**" if ok else "**missed**"
 
 
@@ -176,17 +178,21 @@ def per_connection(res, proxy):
     return (m["conns_1000"]["rss"] - m["idle"]["rss"]) / 1000
 
 
+def ms(x, digits=1):
+    return fmt(x / 1e3 if x is not None else None, digits)
+
+
 def metadata_table(res):
     w = "metadata 10k partitions"
-    out = ["| route | Metadata round trip p50 / max (ms) | produce p99 / max at 1k/s meanwhile (ms) |",
-           "|---|---:|---:|"]
+    out = ["| route of the load | Metadata round trip p50 / max (ms) | produce p99 / max at "
+           "1k/s meanwhile (ms) | turnout's own ApiVersions answer p99 / max (ms) |",
+           "|---|---:|---:|---:|"]
     for route in ROUTES:
         md = [med(res, w, route, k) for k in ("metadata_p50_us", "metadata_max_us")]
         pr = [med(res, w, route, k) for k in ("produce_p99_us", "produce_max_us")]
-        out.append(f"| {route} | {fmt(md[0] / 1e3 if md[0] else None, 1)} / "
-                   f"{fmt(md[1] / 1e3 if md[1] else None, 1)} | "
-                   f"{fmt(pr[0] / 1e3 if pr[0] else None, 2)} / "
-                   f"{fmt(pr[1] / 1e3 if pr[1] else None, 1)} |")
+        pb = [med(res, w, route, k) for k in ("probe_p99_us", "probe_max_us")]
+        out.append(f"| {route} | {ms(md[0])} / {ms(md[1])} | {ms(pr[0], 2)} / {ms(pr[1])} | "
+                   f"{ms(pb[0], 2)} / {ms(pb[1])} |")
     return out
 
 
@@ -195,14 +201,30 @@ def targets(res):
     for w in workloads(res, "produce") + workloads(res, "consume"):
         d, t, h = (med(res, w, r, "mb_s") for r in ROUTES)
         td, th = ratio(t, d), ratio(t, h)
+        base, own = path_cpu(res, w, "direct"), path_cpu(res, w, "turnout")
+        ceiling = sum(base.values()) / sum(own.values()) if base and own else None
+        note = f"; CPU ceiling {ceiling:.2f} × direct" if ceiling is not None else ""
         rows.append((f"throughput {w}: turnout ≥ 0.95 × direct and ≥ haproxy",
-                     f"{fmt(td, 3)} × direct, {fmt(th, 3)} × haproxy",
+                     f"{fmt(td, 3)} × direct, {fmt(th, 3)} × haproxy{note}",
                      td is not None and td >= 0.95 and th is not None and th >= 1.0))
     w = "latency 1k/s"
     d99, t99 = med(res, w, "direct", "produce_p99_us"), med(res, w, "turnout", "produce_p99_us")
-    if d99 is not None and t99 is not None:
-        rows.append(("added produce p99 at 1k msgs/s ≤ 100 µs", f"{t99 - d99:+.0f} µs",
-                     t99 - d99 <= 100))
+    d50, t50 = med(res, w, "direct", "produce_p50_us"), med(res, w, "turnout", "produce_p50_us")
+    h50 = med(res, w, "haproxy", "produce_p50_us")
+    noise = spread(res, w, "direct", "produce_p99_us")
+    if None not in (d99, t99, d50, t50, h50):
+        added, band = t99 - d99, (noise[1] - noise[0]) if noise else 0
+        runs = sum(1 for r in res["runs"] if r["workload"] == w and r["route"] == "direct")
+        if added > max(100, band):
+            ok = False
+        elif runs < 2 or band > 100:
+            ok = None  # one run shows no spread; a wide one hides 100 µs
+        else:
+            ok = True
+        rows.append(("added produce p99 at 1k msgs/s ≤ 100 µs",
+                     f"{added:+,.0f} µs, with direct's own p99 spread over {band:,.0f} µs "
+                     f"between runs (added p50: turnout {t50 - d50:+,.0f} µs, "
+                     f"haproxy {h50 - d50:+,.0f} µs)", ok))
     for w in workloads(res, "produce") + workloads(res, "consume"):
         t, h = cpu_per_gb(res, w, "turnout"), cpu_per_gb(res, w, "haproxy")
         rows.append((f"CPU per GB, {w}: turnout ≤ 1.2 × haproxy",
@@ -216,13 +238,14 @@ def targets(res):
     if per is not None:
         rows.append(("≤ 32 KB per idle client connection", f"{per:.1f} KiB", per <= 32))
     w = "metadata 10k partitions"
-    dm, tm = med(res, w, "direct", "produce_max_us"), med(res, w, "turnout", "produce_max_us")
+    dp, tp = med(res, w, "direct", "probe_max_us"), med(res, w, "turnout", "probe_max_us")
     dmd, tmd = med(res, w, "direct", "metadata_max_us"), med(res, w, "turnout", "metadata_max_us")
-    if None not in (dm, tm, dmd, tmd):
-        added = max(tm - dm, tmd - dmd) / 1000
+    if None not in (dp, tp, dmd, tmd):
         rows.append(("10k-partition Metadata: no latency outlier above 10 ms from turnout",
-                     f"adds {(tmd - dmd) / 1000:+.1f} ms to the worst Metadata round trip, "
-                     f"{(tm - dm) / 1000:+.1f} ms to the worst produce", added <= 10))
+                     f"turnout's slowest ApiVersions answer {tp / 1e3:.1f} ms with the "
+                     f"Metadata passing through it, {dp / 1e3:.1f} ms with it passing by "
+                     f"(difference {(tp - dp) / 1e3:+.1f} ms); worst Metadata round trip "
+                     f"{(tmd - dmd) / 1e3:+.1f} ms against direct", tp - dp <= 10e3))
     out = ["| target | measured | |", "|---|---|---|"]
     out += [f"| {name} | {value} | {verdict(ok)} |" for name, value, ok in rows]
     return out
@@ -263,6 +286,10 @@ def markdown(res):
         "", *path_table(res), "",
         "#### Memory (RSS)", "", *memory_rows(res), "",
         "#### Metadata for a 10,000-partition topic, every 100 ms, with 1k produce/s running",
+        "",
+        "A probe asks turnout for ApiVersions every 2 ms during each run; turnout answers it "
+        "itself, so its answer time is turnout's event-loop delay. On the direct and haproxy "
+        "rows the same load passes turnout by: the control.",
         "", *metadata_table(res), "",
         "#### Targets", "", *targets(res), "",
         "![throughput relative to direct, and p99 latency](bench/results/bench.png)"

@@ -302,18 +302,19 @@ def chart(res, outdir):
     """bench.png: throughput relative to direct, and p99 produce latency."""
     tput = outdir / "throughput.dat"
     with open(tput, "w") as f:
-        f.write("workload turnout haproxy\n")
+        f.write("# workload turnout haproxy (throughput / direct's)\n")
         for w in workloads(res, "produce") + workloads(res, "consume"):
             d = med(res, w, "direct", "mb_s")
             vals = [ratio(med(res, w, r, "mb_s"), d) or 0 for r in ("turnout", "haproxy")]
-            label = w.replace(" acks=", "/").replace(" ", "_")
-            f.write(f"{label} {vals[0]:.4f} {vals[1]:.4f}\n")
+            label = w.replace(" acks=", " acks=")
+            f.write(f'"{label}" {vals[0]:.4f} {vals[1]:.4f}\n')
     lat = outdir / "latency.dat"
     with open(lat, "w") as f:
-        f.write("rate direct turnout haproxy\n")
+        f.write("# rate, then direct turnout haproxy produce p50, then the same at p99 (us)\n")
         for w in workloads(res, "latency"):
-            vals = [med(res, w, r, "produce_p99_us") or 0 for r in ROUTES]
-            f.write(f"{w.split()[1]} " + " ".join(f"{v:.0f}" for v in vals) + "\n")
+            vals = [med(res, w, r, f"produce_{p}_us") or 0 for p in ("p50", "p99")
+                    for r in ROUTES]
+            f.write(f'"{w.split()[1]}" ' + " ".join(f"{v:.0f}" for v in vals) + "\n")
     subprocess.run(["gnuplot", "-e", f"tput='{tput}'; lat='{lat}'; out='{outdir / 'bench.png'}'",
                     str(CHART)], check=True)
 

@@ -14,7 +14,7 @@ set key top left
 set grid ytics
 set xtics rotate by -30 noenhanced
 set title "Throughput relative to direct (median, same run)"
-set yrange [0:1.3]
+set yrange [0:*]
 set arrow 1 from graph 0, first 0.95 to graph 1, first 0.95 nohead dashtype 2 lc rgb "#888888"
 plot tput using 2:xtic(1) title "turnout" lc rgb "#1f77b4", \
      '' using 3 title "haproxy" lc rgb "#ff7f0e"

@@ -292,7 +292,7 @@ def markdown(res):
         "rows the same load passes turnout by: the control.",
         "", *metadata_table(res), "",
         "#### Targets", "", *targets(res), "",
-        "![throughput relative to direct, and p99 latency](bench/results/bench.png)"
+        "![throughput relative to direct; produce latency p50 and p99](bench/results/bench.png)"
         if res["mode"] == "full" else "",
     ]
     return "\n".join(lines) + "\n"

@@ -296,6 +296,9 @@ def main():
                     help="results directory (default bench/results, or bench/results/quick)")
     ap.add_argument("--no-readme", action="store_true",
                     help="do not write the table into README.md")
+    ap.add_argument("--report-only", type=Path, metavar="RESULTS_JSON",
+                    help="only rewrite results.md, bench.png (and README.md for a full "
+                         "run) from an earlier run's results.json")
     ap.add_argument("--only", metavar="PREFIX",
                     help="only the phase-A workloads whose name starts with PREFIX "
                          "(e.g. 'latency'); skips phase B and README.md")
@@ -303,6 +306,10 @@ def main():
     outdir = args.out or (procs.REPO / "bench" / "results" /
                           ("quick" if args.mode == "quick" else ""))
     outdir.mkdir(parents=True, exist_ok=True)
+    if args.report_only:
+        results = json.loads(args.report_only.read_text())
+        publish(results, outdir, not args.no_readme)
+        return
     for tool in ("haproxy", "gnuplot"):
         if not shutil.which(tool):
             sys.exit(f"bench: {tool} not found: run `bash scripts/deps.sh --bench`")
@@ -347,13 +354,18 @@ def main():
         "memory": bench.memory,
     }
     (outdir / "results.json").write_text(json.dumps(results, indent=1))
+    publish(results, outdir, not args.no_readme and not args.only)
+    log(f"done in {results['seconds']} s; results in {outdir}")
+
+
+def publish(results, outdir, readme):
+    """results.md and bench.png in outdir; README.md's table for a full run."""
     md = report.markdown(results)
     (outdir / "results.md").write_text(md)
     report.chart(results, outdir)
-    if args.mode == "full" and not args.no_readme and not args.only:
+    if results["mode"] == "full" and readme:
         report.update_readme(procs.REPO / "README.md", md)
     print(md)
-    log(f"done in {results['seconds']} s; results in {outdir}")
 
 
 if __name__ == "__main__":

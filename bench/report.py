@@ -239,13 +239,25 @@ def targets(res):
         rows.append(("≤ 32 KB per idle client connection", f"{per:.1f} KiB", per <= 32))
     w = "metadata 10k partitions"
     dp, tp = med(res, w, "direct", "probe_max_us"), med(res, w, "turnout", "probe_max_us")
-    dmd, tmd = med(res, w, "direct", "metadata_max_us"), med(res, w, "turnout", "metadata_max_us")
-    if None not in (dp, tp, dmd, tmd):
+    d99, t99 = med(res, w, "direct", "probe_p99_us"), med(res, w, "turnout", "probe_p99_us")
+    if None not in (dp, tp, d99, t99):
+        # the control's own worst case moves this much between runs
+        controls = [r["probe_max_us"] for r in res["runs"] if r["workload"] == w
+                    and r["route"] != "turnout" and "probe_max_us" in r]
+        band = max(controls) - min(controls) if len(controls) > 1 else None
+        added = tp - dp
+        if added <= 10e3:
+            ok = True
+        elif band is None or added <= band:
+            ok = None
+        else:
+            ok = False
         rows.append(("10k-partition Metadata: no latency outlier above 10 ms from turnout",
                      f"turnout's slowest ApiVersions answer {tp / 1e3:.1f} ms with the "
                      f"Metadata passing through it, {dp / 1e3:.1f} ms with it passing by "
-                     f"(difference {(tp - dp) / 1e3:+.1f} ms); worst Metadata round trip "
-                     f"{(tmd - dmd) / 1e3:+.1f} ms against direct", tp - dp <= 10e3))
+                     f"({added / 1e3:+.1f} ms; the control's worst case spans "
+                     f"{band / 1e3 if band is not None else 0:.1f} ms between runs); at p99 "
+                     f"{t99 / 1e3:.2f} against {d99 / 1e3:.2f} ms", ok))
     out = ["| target | measured | |", "|---|---|---|"]
     out += [f"| {name} | {value} | {verdict(ok)} |" for name, value, ok in rows]
     return out

@@ -50,7 +50,7 @@ ROUTES = ("direct", "turnout", "haproxy")
 # metadata run and repetitions of it.
 MODES = {
     "full": dict(reps=3, produce_s=2.0, warmup_s=1.0, latency_s=5.0, preload_parts=48,
-                 metadata_s=4.0, metadata_reps=2),
+                 metadata_s=4.0, metadata_reps=3),
     "quick": dict(reps=1, produce_s=1.0, warmup_s=0.5, latency_s=2.0, preload_parts=12,
                   metadata_s=2.0, metadata_reps=1),
 }

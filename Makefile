@@ -34,13 +34,19 @@ GEN_SRC   := $(GEN)/wire_msgs.c
 FILL_SRC  := $(GEN)/wire_msgs_fill.c tests/unit/fill_support.c
 UNIT_SRC  := $(sort $(wildcard tests/unit/*.c))
 CLUSTER_SRC := $(sort $(wildcard tests/cluster/*.c))
+CLIENT_SRC := $(sort $(wildcard tests/clients/*.c))
 PROXY_SRC := $(sort $(wildcard proxy/*.c))
-PROXY_LIBS := -levent -lcjson -lcrypto
+ROUTING_SRC := $(sort $(wildcard routing/*.c))
+MIRROR_SRC := $(sort $(wildcard tests/mirror/*.c))
+# routing/translate.c and verify.c are pure: the test mirror links them for
+# its MM2 checkpoint emulation.
+MIRROR_ROUTING := routing/translate.c routing/verify.c
+PROXY_LIBS := -levent_openssl -levent -lcjson -lssl -lcrypto $$(pkg-config --libs rdkafka) -lpthread
 
 obj = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(2))
 
 .PHONY: turnout all deps build test test-run unit fuzz fuzz-smoke fuzz-build demo format format-check clean \
-	cluster cluster-modern bench bench-quick bench-run
+	cluster cluster-modern mirror mirror-modern bench bench-quick bench-run
 
 all: build
 
@@ -73,16 +79,16 @@ $(BUILD)/rel/libwire.a: $(call obj,rel,$(WIRE_SRC) $(GEN_SRC))
 	ar rcs $@ $^
 
 $(BUILD)/asan/unit_tests: $(call obj,asan,$(WIRE_SRC) $(GEN_SRC) $(FILL_SRC) $(UNIT_SRC) \
-		$(filter-out proxy/main.c,$(PROXY_SRC)))
+		$(filter-out proxy/main.c,$(PROXY_SRC)) $(ROUTING_SRC))
 	$(CC) $(ASAN_FLAGS) $^ -o $@ $(PROXY_LIBS)
 
 PEER_SRC := $(sort $(wildcard tests/peer/*.c))
 
 # The proxy: an optimised build for use, a sanitized one for the tests.
-$(BUILD)/rel/turnout: $(call obj,rel,$(PROXY_SRC) $(WIRE_SRC) $(GEN_SRC))
+$(BUILD)/rel/turnout: $(call obj,rel,$(PROXY_SRC) $(ROUTING_SRC) $(WIRE_SRC) $(GEN_SRC))
 	$(CC) $(REL_FLAGS) $^ -o $@ $(PROXY_LIBS)
 
-$(BUILD)/asan/turnout: $(call obj,asan,$(PROXY_SRC) $(WIRE_SRC) $(GEN_SRC))
+$(BUILD)/asan/turnout: $(call obj,asan,$(PROXY_SRC) $(ROUTING_SRC) $(WIRE_SRC) $(GEN_SRC))
 	$(CC) $(ASAN_FLAGS) $^ -o $@ $(PROXY_LIBS)
 
 turnout: $(BUILD)/rel/turnout
@@ -109,21 +115,84 @@ $(BUILD)/modern/mockcluster: $(CLUSTER_SRC) $(wildcard tests/cluster/*.h) $(MODE
 $(MODERN_RDKAFKA)/.built:
 	bash scripts/build-librdkafka.sh
 
+# The librdkafka test client of the client matrix, against both librdkafkas.
+$(BUILD)/debian/rdk_client: $(CLIENT_SRC) $(wildcard tests/clients/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 $(WARN) -O1 -g -I. $(CLIENT_SRC) -o $@ \
+		$$(pkg-config --cflags --libs rdkafka)
+
+$(BUILD)/modern/rdk_client: $(CLIENT_SRC) $(wildcard tests/clients/*.h) $(MODERN_RDKAFKA)/.built
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 $(WARN) -O1 -g -I. $(CLIENT_SRC) -o $@ \
+		-I$(MODERN_RDKAFKA)/include \
+		$$(PKG_CONFIG_PATH=$(MODERN_RDKAFKA)/lib/pkgconfig pkg-config --static --libs rdkafka-static)
+
 cluster: $(BUILD)/debian/mockcluster
 cluster-modern: $(BUILD)/modern/mockcluster
 
+# The MM2-faithful test mirror (tests/mirror), one per librdkafka like the clusters.
+$(BUILD)/debian/mm2mirror: $(MIRROR_SRC) $(MIRROR_ROUTING) $(wildcard tests/mirror/*.h routing/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_DEFAULT_SOURCE $(WARN) -O1 -g -I. $(MIRROR_SRC) $(MIRROR_ROUTING) -o $@ \
+		$$(pkg-config --cflags --libs rdkafka) -lpthread
+
+$(BUILD)/modern/mm2mirror: $(MIRROR_SRC) $(MIRROR_ROUTING) $(wildcard tests/mirror/*.h routing/*.h) \
+		$(MODERN_RDKAFKA)/.built
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_DEFAULT_SOURCE $(WARN) -O1 -g -I. $(MIRROR_SRC) $(MIRROR_ROUTING) -o $@ \
+		-I$(MODERN_RDKAFKA)/include \
+		$$(PKG_CONFIG_PATH=$(MODERN_RDKAFKA)/lib/pkgconfig pkg-config --static --libs rdkafka-static) \
+		-lpthread
+
+mirror: $(BUILD)/debian/mm2mirror
+mirror-modern: $(BUILD)/modern/mm2mirror
+
 build: $(BUILD)/rel/turnout $(BUILD)/asan/turnout $(BUILD)/rel/libwire.a $(BUILD)/asan/unit_tests $(BUILD)/asan/wire_peer \
-	$(BUILD)/debian/mockcluster
+	$(BUILD)/debian/mockcluster $(BUILD)/debian/rdk_client $(BUILD)/debian/mm2mirror
 
 # ---- fuzzing: one libFuzzer binary per schema file, plus frame/header ----
 
 FUZZ_LIB_OBJS := $(call obj,fuzzobj,$(WIRE_SRC) $(GEN_SRC))
 FUZZ_TARGETS  := $(addprefix $(BUILD)/fuzz/fuzz_,$(SCHEMA_STEMS)) $(BUILD)/fuzz/fuzz_frame \
-	$(BUILD)/fuzz/fuzz_config $(BUILD)/fuzz/fuzz_inplace
+	$(BUILD)/fuzz/fuzz_config $(BUILD)/fuzz/fuzz_scram $(BUILD)/fuzz/fuzz_awscreds \
+	$(BUILD)/fuzz/fuzz_sasl $(BUILD)/fuzz/fuzz_mm2_checkpoint $(BUILD)/fuzz/fuzz_mm2_offset_sync \
+	$(BUILD)/fuzz/fuzz_inplace
 
-$(BUILD)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(call obj,fuzzobj,proxy/config.c proxy/log.c)
+$(BUILD)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(call obj,fuzzobj,proxy/config.c proxy/log.c \
+		proxy/secconfig.c routing/cfgjson.c routing/routes.c \
+		routing/mirror_config.c routing/mm2_names.c)
 	@mkdir -p $(dir $@)
-	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer $^ -o $@ -lcjson
+	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer $^ -o $@ -lcjson -lcrypto
+
+# SCRAM server messages and the AWS shared credentials file: text from a
+# broker or a file, parsed by hand.
+$(BUILD)/fuzz/fuzz_scram: tests/fuzz/fuzz_scram.c $(call obj,fuzzobj,proxy/scram.c)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer $^ -o $@ -lcrypto
+
+# Broker answers to turnout's SASL exchange (SaslHandshake/SaslAuthenticate
+# through the codec, then the mechanism's parser).
+$(BUILD)/fuzz/fuzz_sasl: tests/fuzz/fuzz_sasl.c $(FUZZ_LIB_OBJS) $(call obj,fuzzobj,proxy/sasl.c \
+		proxy/scram.c proxy/msk_iam.c proxy/sigv4.c proxy/aws_creds.c proxy/aws_ecs.c \
+		proxy/secconfig.c proxy/frameio.c proxy/log.c routing/cfgjson.c)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer $^ -o $@ -levent -lcjson -lcrypto
+
+$(BUILD)/fuzz/fuzz_awscreds: tests/fuzz/fuzz_awscreds.c $(call obj,fuzzobj,proxy/aws_creds.c \
+		proxy/aws_ecs.c proxy/log.c)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer $^ -o $@ -levent -lcjson -lcrypto
+
+# MM2 record decoders (one binary per record kind, same source).
+$(BUILD)/fuzz/fuzz_mm2_checkpoint: tests/fuzz/fuzz_mm2_records.c \
+		$(call obj,fuzzobj,routing/mm2_records.c routing/mm2_names.c)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer -DFUZZ_CHECKPOINT=1 $^ -o $@
+
+$(BUILD)/fuzz/fuzz_mm2_offset_sync: tests/fuzz/fuzz_mm2_records.c \
+		$(call obj,fuzzobj,routing/mm2_records.c routing/mm2_names.c)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer -DFUZZ_CHECKPOINT=0 $^ -o $@
 
 # proxy/inplace.c against rewrite.c (needs the generated comparison functions).
 $(BUILD)/fuzz/fuzz_inplace: tests/fuzz/fuzz_inplace.c $(FUZZ_LIB_OBJS) \
@@ -147,6 +216,11 @@ $(BUILD)/fuzz/corpus/.stamp: $(BUILD)/fuzz/mkcorpus $(wildcard tests/fuzz/seeds/
 	rm -rf $(BUILD)/fuzz/corpus && mkdir -p $(BUILD)/fuzz/corpus/frame
 	$(BUILD)/fuzz/mkcorpus $(BUILD)/fuzz/corpus
 	cp -r tests/fuzz/seeds/config $(BUILD)/fuzz/corpus/config
+	cp -r tests/fuzz/seeds/mm2_checkpoint $(BUILD)/fuzz/corpus/mm2_checkpoint
+	cp -r tests/fuzz/seeds/mm2_offset_sync $(BUILD)/fuzz/corpus/mm2_offset_sync
+	cp -r tests/fuzz/seeds/scram $(BUILD)/fuzz/corpus/scram
+	cp -r tests/fuzz/seeds/awscreds $(BUILD)/fuzz/corpus/awscreds
+	cp -r tests/fuzz/seeds/sasl $(BUILD)/fuzz/corpus/sasl
 	bash tests/fuzz/inplace_seeds.sh $(BUILD)/fuzz/corpus
 	@touch $@
 
@@ -167,7 +241,8 @@ deps:
 test: deps
 	$(MAKE) --no-print-directory test-run
 
-test-run: format-check build $(BUILD)/modern/mockcluster fuzz-build
+test-run: format-check build $(BUILD)/modern/mockcluster $(BUILD)/modern/rdk_client \
+		$(BUILD)/modern/mm2mirror fuzz-build
 	bash tests/run_all.sh
 
 demo: deps

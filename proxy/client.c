@@ -3,9 +3,11 @@
  *
  *   read -> frame check -> header -> [ApiVersions: answered here]
  *        -> pending entry on outq -> upstream (bytes moved, not copied)
- *   upstream response -> [Metadata, Produce, Fetch: broker ids and addresses
- *                         rewritten where they lie (inplace.c); FindCoordinator,
- *                         DescribeCluster: decoded and rewritten (rewrite.c)]
+ *   upstream response -> [Metadata, Produce, Fetch from one cluster: broker
+ *                         ids and addresses rewritten where they lie
+ *                         (inplace.c); FindCoordinator, DescribeCluster,
+ *                         OffsetFetch: decoded and rewritten (rewrite.c);
+ *                         answers of both clusters: merged (merge.c)]
  *        -> pending.resp -> flush outq head-first, so responses leave in
  *           request order
  *
@@ -20,45 +22,58 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "proxy/frameio.h"
 #include "proxy/inplace.h"
 #include "proxy/log.h"
+#include "proxy/merge.h"
 #include "proxy/rewrite.h"
+#include "proxy/route.h"
+#include "proxy/tls.h"
 #include "wire/api.h"
 #include "wire/header.h"
 
 enum {
 	MAX_PENDING = 1000,      /* stop reading a client with this many in flight */
 	OUTPUT_HIGH = 16 << 20,  /* stop reading upstream while the client lags this much */
-	UPSTREAM_HIGH = 4 << 20, /* stop reading the client while its broker lags this much */
+	UPSTREAM_HIGH = 4 << 20, /* stop reading the client while a broker lags this much */
 	HEADER_PEEK = 512,       /* bytes copied to parse a request header */
-	FILL_MAX = 1 << 20,      /* bytes read from one client per wakeup */
-	WRITE_MAX = 1 << 20,     /* bytes written to one socket per wakeup (libevent: 16 KiB) */
-};
-
-struct client {
-	TAILQ_ENTRY(client) link; /* on px->clients, then px->justfree */
-	proxy *px;
-	int id;        /* for log lines */
-	char peer[64]; /* client address */
-	struct bufferevent *bev;
-	vbroker *vb;                /* listener's broker; NULL for the bootstrap listener */
-	upstream *up;               /* connection to the real broker */
-	TAILQ_HEAD(, pending) outq; /* requests in arrival order */
-	int npending;
-	int up_full;   /* UPSTREAM_HIGH reached; cleared below half of it */
-	int up_paused; /* upstream reading stopped: this client lags OUTPUT_HIGH */
-	int writing;   /* EV_WRITE enabled: the socket did not take all output */
-	int reading;   /* EV_READ enabled on bev */
-	int closed;
+	LINGER_SECONDS = 2,      /* wait for a broker to close after the client did */
 };
 
 static void pending_free(pending *p)
 {
 	if (p->resp)
 		evbuffer_free(p->resp);
+	for (int i = 0; i < PENDING_PARTS_MAX; i++)
+		if (p->part[i])
+			evbuffer_free(p->part[i]);
 	free(p);
+}
+
+static void set_upstream_reading(client *c, int on)
+{
+	for (int i = 0; i < c->nups; i++)
+		if (on)
+			bufferevent_enable(c->ups[i]->bev, EV_READ);
+		else
+			bufferevent_disable(c->ups[i]->bev, EV_READ);
+}
+
+/* Whether every upstream holds at most limit bytes of requests not yet
+ * sent (its output, and frames held until SASL is done). */
+static int upstreams_below(const client *c, size_t limit)
+{
+	for (int i = 0; i < c->nups; i++) {
+		const upstream *u = c->ups[i];
+		size_t n = evbuffer_get_length(bufferevent_get_output(u->bev));
+		if (u->held)
+			n += evbuffer_get_length(u->held);
+		if (n > limit)
+			return 0;
+	}
+	return 1;
 }
 
 static pending *pending_new(client *c, const wire_req_header *h)
@@ -82,14 +97,14 @@ static pending *pending_new(client *c, const wire_req_header *h)
 
 static int may_read(const client *c)
 {
-	return !c->closed && c->npending < MAX_PENDING && !c->up_full;
+	return !c->closed && !c->hungup && c->npending < MAX_PENDING && !c->up_full;
 }
 
 /* Reading from the client stops while too many of its requests are in
- * flight or its broker does not keep up, so turnout never holds more than
- * about UPSTREAM_HIGH of a client's requests. On resuming, requests
- * already buffered are handled from the event loop: the socket may have
- * nothing new to wake the read callback. */
+ * flight or one of its brokers does not keep up, so turnout never holds
+ * more than about UPSTREAM_HIGH of a client's requests per upstream. On
+ * resuming, requests already buffered are handled from the event loop: the
+ * socket may have nothing new to wake the read callback. */
 static void update_reading(client *c)
 {
 	int want = may_read(c);
@@ -105,41 +120,44 @@ static void update_reading(client *c)
 		bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
 }
 
-/* Called as the upstream's output buffer changes. */
+/* Called as an upstream's output buffer changes: up_full clears once every
+ * upstream is below half of UPSTREAM_HIGH. */
 static void upstream_output_changed(struct evbuffer *buf, const struct evbuffer_cb_info *info,
                                     void *arg)
 {
 	client *c = arg;
-	if (c->up_full && info->n_deleted && evbuffer_get_length(buf) <= UPSTREAM_HIGH / 2) {
+	if (c->up_full && info->n_deleted && evbuffer_get_length(buf) <= UPSTREAM_HIGH / 2 &&
+	    upstreams_below(c, UPSTREAM_HIGH / 2)) {
 		c->up_full = 0;
 		update_reading(c);
 	}
 }
 
-/* Reading from the upstream stops while this client lags OUTPUT_HIGH and
+/* Reading from the upstreams stops while this client lags OUTPUT_HIGH and
  * resumes below half of it. */
 static void update_upstream_reading(client *c)
 {
 	size_t out = evbuffer_get_length(bufferevent_get_output(c->bev));
-	if (!c->up || c->closed)
-		return;
+	if (c->closed || c->hungup)
+		return; /* hung up: the home upstream lingers, reading */
 	if (!c->up_paused && out > OUTPUT_HIGH) {
 		c->up_paused = 1;
-		bufferevent_disable(c->up->bev, EV_READ);
+		set_upstream_reading(c, 0);
 	} else if (c->up_paused && out < OUTPUT_HIGH / 2) {
 		c->up_paused = 0;
-		bufferevent_enable(c->up->bev, EV_READ);
+		set_upstream_reading(c, 1);
 	}
 }
 
-/* Responses are written at once (frameio_write); libevent's write event is
- * enabled only while the socket cannot take everything. That spares two
- * epoll_ctl calls and a loop turn per response. */
+/* Responses to a plain socket are written at once (frameio_write);
+ * libevent's write event is enabled only while the socket cannot take
+ * everything. That spares two epoll_ctl calls and a loop turn per response.
+ * A TLS client keeps EV_WRITE enabled and libevent writes for it. */
 static void write_out(client *c)
 {
-	if (c->closed || c->writing)
+	if (c->closed || c->hungup || c->writing || !c->plain)
 		return;
-	int rc = frameio_write(c->bev, WRITE_MAX);
+	int rc = frameio_write(c->bev, FRAMEIO_WRITE_MAX);
 	if (rc < 0) {
 		client_close(c, "client socket error");
 		return;
@@ -165,7 +183,7 @@ static void flush(client *c)
 	update_reading(c);
 }
 
-/* rewrite_map over the proxy's virtual brokers */
+/* rewrite_map over the proxy's virtual brokers (client_rewrite_map) */
 static int32_t map_vid(void *ctx, int cluster, int32_t node_id)
 {
 	return vbroker_vid(ctx, cluster, node_id);
@@ -187,6 +205,11 @@ static int map_advertise(void *ctx, int32_t vid, wire_str *host, int32_t *port)
 	return 0;
 }
 
+void client_rewrite_map(proxy *px, rewrite_map *m)
+{
+	*m = (rewrite_map){px, map_vid, map_learn, map_advertise};
+}
+
 /* Closes the client whose response could not be rewritten. */
 static void deliver_failed(pending *p, const char *err)
 {
@@ -196,18 +219,42 @@ static void deliver_failed(pending *p, const char *err)
 	client_close(p->c, why);
 }
 
-void client_deliver(pending *p, struct evbuffer *src, size_t len)
+void client_deliver(pending *p, int cluster, struct evbuffer *src, size_t len)
 {
 	client *c = p->c;
-	rewrite_map map = {c->px, map_vid, map_learn, map_advertise};
-	int cluster = c->up->vb->cluster;
-	char err[300] = "";
+	if (p->kind == PENDING_MERGE) {
+		int i = p->nparts - p->parts_due;
+		if (p->parts_due <= 0 || !(p->part[i] = evbuffer_new()) ||
+		    evbuffer_remove_buffer(src, p->part[i], len) != (int)len) {
+			evbuffer_drain(src, len);
+			client_close(c, "cannot keep a partial response");
+			return;
+		}
+		p->part_cluster[i] = cluster;
+		if (--p->parts_due > 0)
+			return;
+		char err[300] = "";
+		if (merge_finish(c->px, p, err, sizeof(err))) {
+			char why[400];
+			snprintf(why, sizeof(why), "cannot merge %s v%d answers: %s",
+			         wire_api_name(p->api), p->version, err);
+			client_close(c, why);
+			return;
+		}
+		p->done = 1;
+		flush(c);
+		return;
+	}
+	/* PENDING_PLAIN: one answer from one upstream */
 	if (!rewrite_needed(p->api, p->version)) {
 		evbuffer_remove_buffer(src, p->resp, len); /* chain move, no copy */
 		p->done = 1;
 		flush(c);
 		return;
 	}
+	char err[300] = "";
+	rewrite_map map;
+	client_rewrite_map(c->px, &map);
 	if (inplace_handles(p->api, p->version)) {
 		/* walked where it lies: records and partition lists are not copied */
 		if (inplace_move(p->api, p->version, cluster, src, len, &map, p->resp, err,
@@ -338,10 +385,8 @@ static int handle_request(client *c, struct evbuffer *in, int32_t size)
 			goto out;
 		}
 	}
-	if (upstream_send(c->up, in, 4 + (size_t)size, p, h.correlation_id)) {
-		snprintf(why, sizeof(why), "could not forward request");
+	if (route_request(c, &h, p, in, size, why, sizeof(why)))
 		goto out;
-	}
 	rc = 0;
 out:
 	if (buf != small)
@@ -356,8 +401,8 @@ static void client_read(struct bufferevent *bev, void *arg)
 {
 	client *c = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
-	if (may_read(c))
-		frameio_fill(bev, FILL_MAX);
+	if (c->plain && may_read(c))
+		frameio_fill(bev, FRAMEIO_FILL_MAX);
 	while (may_read(c)) {
 		int32_t size;
 		const char *err;
@@ -373,28 +418,61 @@ static void client_read(struct bufferevent *bev, void *arg)
 		}
 		if (handle_request(c, in, size))
 			return;
-		if (evbuffer_get_length(bufferevent_get_output(c->up->bev)) > UPSTREAM_HIGH)
+		if (!upstreams_below(c, UPSTREAM_HIGH))
 			c->up_full = 1; /* cleared by upstream_output_changed */
 	}
 	if (!c->closed)
-		flush(c); /* answers given here (ApiVersions); updates reading */
+		flush(c); /* answers given here (ApiVersions, local); updates reading */
 }
 
-/* libevent wrote the rest of the output: back to writing at once. */
+/* libevent wrote the rest of the output: a plain socket goes back to
+ * writing at once. */
 static void client_write(struct bufferevent *bev, void *arg)
 {
 	client *c = arg;
-	c->writing = 0;
-	bufferevent_disable(bev, EV_WRITE);
+	if (c->plain) {
+		c->writing = 0;
+		bufferevent_disable(bev, EV_WRITE);
+	}
 	update_upstream_reading(c);
 }
 
-/* After the client hung up, requests already read (acks=0 Produce among
- * them) still go out before the upstream connection is closed. */
-static void upstream_drained(struct bufferevent *bev, void *arg)
+/*
+ * After the client hung up, requests already read (acks=0 Produce among
+ * them) still go out; then turnout half-closes the upstream and reads (and
+ * drops) what the broker still sends until the broker closes too. Closing
+ * with unread data would make the kernel answer with a reset, and a broker
+ * that gets a reset drops the requests it has not read yet.
+ */
+static void upstream_linger_read(struct bufferevent *bev, void *arg)
+{
+	(void)arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	evbuffer_drain(in, evbuffer_get_length(in));
+}
+
+static void upstream_linger_event(struct bufferevent *bev, short what, void *arg)
 {
 	(void)bev;
-	client_close(arg, "client closed the connection");
+	client_close(arg, what & BEV_EVENT_EOF ? "client closed the connection"
+	                  : what & BEV_EVENT_TIMEOUT
+	                      ? "client closed the connection; the broker did not close its side"
+	                      : "client closed the connection; upstream failed while closing");
+}
+
+static void upstream_drained(struct bufferevent *bev, void *arg)
+{
+	struct timeval linger = {LINGER_SECONDS, 0};
+	upstream_linger_read(bev, arg);
+	bufferevent_disable(bev, EV_WRITE);
+	tls_close_notify(bev);
+	if (shutdown(bufferevent_getfd(bev), SHUT_WR)) {
+		client_close(arg, "client closed the connection");
+		return;
+	}
+	bufferevent_setcb(bev, upstream_linger_read, NULL, upstream_linger_event, arg);
+	bufferevent_set_timeouts(bev, &linger, NULL);
+	bufferevent_enable(bev, EV_READ);
 }
 
 static void upstream_drain_failed(struct bufferevent *bev, short what, void *arg)
@@ -406,16 +484,37 @@ static void upstream_drain_failed(struct bufferevent *bev, short what, void *arg
 
 static void client_event(struct bufferevent *bev, short what, void *arg)
 {
-	(void)bev;
 	client *c = arg;
-	if ((what & BEV_EVENT_EOF) && c->up &&
-	    evbuffer_get_length(bufferevent_get_output(c->up->bev)) > 0) {
-		bufferevent_disable(c->bev, EV_READ | EV_WRITE);
-		bufferevent_setcb(c->up->bev, NULL, upstream_drained, upstream_drain_failed, c);
-		return;
+	if (what & BEV_EVENT_CONNECTED)
+		return; /* TLS listener: handshake done */
+	if ((what & BEV_EVENT_EOF) && c->up) {
+		size_t unsent = evbuffer_get_length(bufferevent_get_output(c->up->bev));
+		if (unsent || c->up->connected) {
+			c->hungup = 1; /* neither read nor written from now on */
+			bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+			bufferevent_setcb(c->up->bev, NULL, upstream_drained, upstream_drain_failed,
+			                  c);
+			if (!unsent)
+				upstream_drained(c->up->bev, c);
+			return;
+		}
 	}
-	client_close(c,
-	             what & BEV_EVENT_EOF ? "client closed the connection" : "client socket error");
+	char why[300] = "client socket error";
+	if (!(what & BEV_EVENT_EOF) && tls_is_tls(bev))
+		tls_describe_failure(bev, why, sizeof(why));
+	client_close(c, what & BEV_EVENT_EOF ? "client closed the connection" : why);
+}
+
+/* Takes u as one of c's upstreams: its output is watched for backpressure
+ * and it reads only while the client keeps up. */
+static int adopt_upstream(client *c, upstream *u)
+{
+	if (!evbuffer_add_cb(bufferevent_get_output(u->bev), upstream_output_changed, c))
+		return -1;
+	c->ups[c->nups++] = u;
+	if (c->up_paused)
+		bufferevent_disable(u->bev, EV_READ);
+	return 0;
 }
 
 void client_accept(proxy *px, vbroker *vb, evutil_socket_t fd, const struct sockaddr *addr)
@@ -438,13 +537,16 @@ void client_accept(proxy *px, vbroker *vb, evutil_socket_t fd, const struct sock
 		snprintf(c->peer, sizeof(c->peer), "%s:%d", ip, ntohs(sin->sin_port));
 	}
 	TAILQ_INSERT_TAIL(&px->clients, c, link);
-	c->bev = bufferevent_socket_new(px->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	c->bev = tls_client_bev(px, fd);
 	if (!c->bev) {
 		evutil_closesocket(fd);
 		client_close(c, "out of memory");
 		return;
 	}
 	bufferevent_setcb(c->bev, client_read, client_write, client_event, c);
+	c->plain = !tls_is_tls(c->bev);
+	/* up to FRAMEIO_WRITE_MAX per wakeup, not libevent's 16 KiB */
+	bufferevent_set_max_single_write(c->bev, FRAMEIO_WRITE_MAX);
 	vbroker *target = vb ? vb : vbroker_pick(px, px->cfg->default_cluster);
 	if (!target || !target->host[0]) {
 		client_close(c, "no known address for the broker behind this listener");
@@ -455,16 +557,15 @@ void client_accept(proxy *px, vbroker *vb, evutil_socket_t fd, const struct sock
 		client_close(c, "cannot open upstream connection");
 		return;
 	}
-	/* Both sockets write up to WRITE_MAX per wakeup, not libevent's 16 KiB.
-	 * (The upstream's belongs in upstream_open; set here for now.) */
-	bufferevent_set_max_single_write(c->bev, WRITE_MAX);
-	bufferevent_set_max_single_write(c->up->bev, WRITE_MAX);
-	if (!evbuffer_add_cb(bufferevent_get_output(c->up->bev), upstream_output_changed, c)) {
+	if (adopt_upstream(c, c->up)) {
+		upstream_free(c->up);
+		c->up = NULL;
 		client_close(c, "out of memory");
 		return;
 	}
 	c->reading = 1;
-	bufferevent_enable(c->bev, EV_READ); /* EV_WRITE: see write_out */
+	/* plain: EV_WRITE only while the socket lags (write_out) */
+	bufferevent_enable(c->bev, c->plain ? EV_READ : EV_READ | EV_WRITE);
 	log_info("client=%d event=connected peer=%s listener=%s%d cluster=%s broker=%d", c->id,
 	         c->peer, vb ? "vbroker-" : "bootstrap", vb ? vb->vid : 0,
 	         config_cluster_names[target->cluster], target->node_id);
@@ -481,18 +582,83 @@ void client_close(client *c, const char *reason)
 		bufferevent_disable(c->bev, EV_READ | EV_WRITE);
 		bufferevent_setcb(c->bev, NULL, NULL, NULL, NULL);
 	}
-	if (c->up) {
-		bufferevent_disable(c->up->bev, EV_READ | EV_WRITE);
-		bufferevent_setcb(c->up->bev, NULL, NULL, NULL, NULL);
+	for (int i = 0; i < c->nups; i++) {
+		bufferevent_disable(c->ups[i]->bev, EV_READ | EV_WRITE);
+		bufferevent_setcb(c->ups[i]->bev, NULL, NULL, NULL, NULL);
+		evbuffer_remove_cb(bufferevent_get_output(c->ups[i]->bev), upstream_output_changed,
+		                   c);
 	}
 	TAILQ_REMOVE(&c->px->clients, c, link);
 	TAILQ_INSERT_TAIL(&c->px->justfree, c, link);
 	event_active(c->px->janitor, EV_TIMEOUT, 0);
 }
 
+void client_close_broker(proxy *px, const vbroker *vb, const char *reason)
+{
+	client *c = TAILQ_FIRST(&px->clients), *next;
+	for (; c; c = next) {
+		next = TAILQ_NEXT(c, link); /* client_close moves c to justfree */
+		if (c->vb == vb || (c->up && c->up->vb == vb))
+			client_close(c, reason);
+	}
+}
+
 int client_is_closed(const client *c)
 {
 	return c->closed;
+}
+
+int client_cluster(const client *c)
+{
+	return c->up->vb->cluster;
+}
+
+/* An upstream of cluster for c: home if it fits, else one already open to
+ * that cluster, else a new one to a broker picked round robin. */
+static upstream *upstream_for(client *c, int cluster)
+{
+	for (int i = 0; i < c->nups; i++)
+		if (c->ups[i]->vb->cluster == cluster)
+			return c->ups[i];
+	if (c->nups == CLIENT_UPSTREAMS_MAX)
+		return NULL;
+	vbroker *vb = vbroker_pick(c->px, cluster);
+	upstream *u = vb ? upstream_open(c, vb) : NULL;
+	if (!u)
+		return NULL;
+	if (adopt_upstream(c, u)) {
+		upstream_free(u);
+		return NULL;
+	}
+	log_debug("client=%d event=upstream_opened cluster=%s broker=%d", c->id,
+	          config_cluster_names[cluster], vb->node_id);
+	return u;
+}
+
+int client_forward(client *c, int cluster, struct evbuffer *in, size_t len, pending *p,
+                   int32_t corr)
+{
+	upstream *u = c->up->vb->cluster == cluster ? c->up : upstream_for(c, cluster);
+	return u ? upstream_send(u, in, len, p, corr) : -1;
+}
+
+int client_send_encoded(client *c, int cluster, const wire_wr *w, pending *p)
+{
+	struct evbuffer *tmp = evbuffer_new();
+	int rc = -1;
+	if (tmp && frameio_put(tmp, w) == 0)
+		rc = client_forward(c, cluster, tmp, evbuffer_get_length(tmp), p, p->corr);
+	if (tmp)
+		evbuffer_free(tmp);
+	return rc;
+}
+
+int client_answer(pending *p, const wire_wr *w)
+{
+	if (frameio_put(p->resp, w))
+		return -1;
+	p->done = 1; /* flushed by the read loop once the request is taken in */
+	return 0;
 }
 
 static void client_free(client *c)
@@ -502,8 +668,8 @@ static void client_free(client *c)
 		TAILQ_REMOVE(&c->outq, p, link);
 		pending_free(p);
 	}
-	if (c->up)
-		upstream_free(c->up);
+	for (int i = 0; i < c->nups; i++)
+		upstream_free(c->ups[i]);
 	if (c->bev)
 		bufferevent_free(c->bev);
 	free(c);

@@ -3,7 +3,11 @@
  * ApiVersions (what the brokers accept) and Metadata without topics (which
  * brokers exist and where), then closes and repeats on a timer. Clients are
  * served only once both clusters have answered once, because turnout's
- * ApiVersions answer depends on both.
+ * ApiVersions answer depends on both. A cluster with `tls` is reached over
+ * TLS (tls.c); one with `sasl` authenticates between ApiVersions and
+ * Metadata (sasl.c), exactly as client connections do.
+ * Each answered refresh tells vbroker.c which brokers the cluster lists, so
+ * brokers that left are retired.
  */
 #include <event2/bufferevent.h>
 #include <event2/dns.h>
@@ -14,11 +18,13 @@
 #include "proxy/frameio.h"
 #include "proxy/log.h"
 #include "proxy/proxy.h"
+#include "proxy/sasl.h"
+#include "proxy/tls.h"
 #include "wire/api.h"
 #include "wire/header.h"
 #include "wire_msgs.h"
 
-enum { STEP_IDLE, STEP_VERSIONS, STEP_METADATA };
+enum { STEP_IDLE, STEP_VERSIONS, STEP_METADATA, STEP_SASL };
 
 static void schedule(cluster_state *cs, int ms)
 {
@@ -32,6 +38,8 @@ static void admin_close(cluster_state *cs)
 		bufferevent_free(cs->admin);
 	cs->admin = NULL;
 	cs->admin_step = STEP_IDLE;
+	sasl_session_free(cs->sasl);
+	cs->sasl = NULL;
 }
 
 static void admin_fail(cluster_state *cs, const char *why)
@@ -40,6 +48,14 @@ static void admin_fail(cluster_state *cs, const char *why)
 	admin_close(cs);
 	cs->bootstrap_next++;
 	schedule(cs, 1000);
+}
+
+/* A TLS or SASL failure: the reason names the broker address. */
+static void admin_fail_at(cluster_state *cs, const char *why)
+{
+	char r[700];
+	snprintf(r, sizeof(r), "%.255s: %.399s", cs->admin_host, why);
+	admin_fail(cs, r);
 }
 
 static int send_request(cluster_state *cs, int16_t api, int16_t v, const void *body)
@@ -51,12 +67,9 @@ static int send_request(cluster_state *cs, int16_t api, int16_t v, const void *b
 	                     .correlation_id = cs->admin_step,
 	                     .client_id = wire_str_c("turnout"),
 	                     .version = (int8_t)wire_req_header_version(api, v)};
-	const wire_msg_type *t = wire_msg_find(api, WIRE_REQUEST);
-	int rc = wire_wr_int32(&w, 0) || wire_req_header_encode(&w, &h) || t->encode(&w, v, body);
-	if (!rc) {
-		wire_wr_put_int32_at(&w, 0, (int32_t)(w.len - 4));
+	int rc = frameio_encode_request(&w, &h, body);
+	if (!rc)
 		rc = bufferevent_write(cs->admin, w.buf, w.len);
-	}
 	wire_wr_free(&w);
 	return rc ? -1 : 0;
 }
@@ -115,10 +128,18 @@ static int on_metadata(cluster_state *cs, const uint8_t *body, size_t len, char 
 		snprintf(err, el, "Metadata lists no brokers");
 		rc = -1;
 	}
+	int32_t ids[CLUSTER_BROKERS_MAX];
+	int nids = 0;
 	for (int32_t i = 0; !rc && i < resp.brokers.n; i++) {
 		const wire_metadata_resp_broker *b = &resp.brokers.v[i];
 		vbroker_learn(cs->px, cs->index, b->node_id, b->host.p, b->host.len, b->port);
+		if (nids < CLUSTER_BROKERS_MAX)
+			ids[nids++] = b->node_id;
 	}
+	/* A cluster this large is outside what turnout tracks; retiring
+	 * brokers from a truncated list would be wrong, so none are. */
+	if (!rc && resp.brokers.n <= CLUSTER_BROKERS_MAX)
+		vbroker_refreshed(cs->px, cs->index, ids, nids);
 	if (!rc && !cs->have_metadata)
 		log_info("event=cluster_discovered cluster=%s brokers=%d metadata_version=%d",
 		         cs->name, resp.brokers.n, cs->metadata_version);
@@ -126,6 +147,44 @@ static int on_metadata(cluster_state *cs, const uint8_t *body, size_t len, char 
 		cs->have_metadata = 1;
 	wire_arena_reset(&a);
 	return rc;
+}
+
+/* SASL on the discovery connection, after ApiVersions (which needs none). */
+static void admin_sasl_send(cluster_state *cs)
+{
+	char err[400];
+	if (sasl_session_request(cs->sasl, STEP_SASL, bufferevent_get_output(cs->admin), err,
+	                         sizeof(err)))
+		admin_fail_at(cs, err);
+}
+
+static void admin_sasl_start(cluster_state *cs)
+{
+	char err[400];
+	cs->sasl = sasl_session_new(cs->px->cfg->clusters[cs->index].sasl, cs->admin_host,
+	                            &cs->versions, err, sizeof(err));
+	if (!cs->sasl)
+		return admin_fail_at(cs, err);
+	cs->admin_step = STEP_SASL;
+	admin_sasl_send(cs);
+}
+
+static void admin_sasl_response(cluster_state *cs, struct evbuffer *in, int32_t size)
+{
+	char err[400] = "";
+	uint8_t *p = evbuffer_pullup(in, 4 + (ssize_t)size);
+	int rc = sasl_session_response(cs->sasl, p + 4, (size_t)size, err, sizeof(err));
+	evbuffer_drain(in, 4 + (size_t)size);
+	if (rc == SASL_AGAIN)
+		return admin_sasl_send(cs);
+	if (rc == SASL_FAILED)
+		return admin_fail_at(cs, err);
+	log_debug("event=discovery_authenticated cluster=%s host=%s mechanism=%s", cs->name,
+	          cs->admin_host, sasl_session_mechanism(cs->sasl));
+	sasl_session_free(cs->sasl);
+	cs->sasl = NULL;
+	if (send_metadata(cs))
+		admin_fail(cs, "cluster does not offer Metadata v1 or later");
 }
 
 static void admin_read(struct bufferevent *bev, void *arg)
@@ -146,6 +205,8 @@ static void admin_read(struct bufferevent *bev, void *arg)
 	    (int32_t)((uint32_t)p[4] << 24 | (uint32_t)p[5] << 16 | (uint32_t)p[6] << 8 | p[7]);
 	if (corr != cs->admin_step)
 		return admin_fail(cs, "unexpected correlation id");
+	if (cs->admin_step == STEP_SASL)
+		return admin_sasl_response(cs, in, size);
 	/* ApiVersions v0 and non-flexible Metadata: response header v0 */
 	int hv = cs->admin_step == STEP_METADATA
 	             ? wire_resp_header_version(WIRE_API_METADATA, cs->metadata_version)
@@ -161,6 +222,10 @@ static void admin_read(struct bufferevent *bev, void *arg)
 	evbuffer_drain(in, 4 + (size_t)size);
 	if (rc)
 		return admin_fail(cs, err);
+	if (step == STEP_VERSIONS && cs->px->cfg->clusters[cs->index].sasl) {
+		admin_sasl_start(cs);
+		return;
+	}
 	if (step == STEP_VERSIONS) {
 		if (send_metadata(cs))
 			admin_fail(cs, "cluster does not offer Metadata v1 or later");
@@ -175,7 +240,6 @@ static void admin_read(struct bufferevent *bev, void *arg)
 
 static void admin_event(struct bufferevent *bev, short what, void *arg)
 {
-	(void)bev;
 	cluster_state *cs = arg;
 	if (what & BEV_EVENT_CONNECTED) {
 		wire_api_versions_req req;
@@ -185,9 +249,15 @@ static void admin_event(struct bufferevent *bev, short what, void *arg)
 			admin_fail(cs, "could not send ApiVersions");
 		return;
 	}
-	admin_fail(cs, what & BEV_EVENT_TIMEOUT ? "timed out"
-	               : what & BEV_EVENT_EOF   ? "connection closed"
-	                                        : "connection failed");
+	char why[400] = "";
+	if (cs->admin_step == STEP_IDLE && tls_is_tls(bev) && !(what & BEV_EVENT_TIMEOUT))
+		tls_describe_failure(bev, why, sizeof(why)); /* the TLS handshake failed */
+	if (strncmp(why, "TLS ", 4) == 0)
+		return admin_fail_at(cs, why);
+	admin_fail(cs, why[0]                     ? why
+	               : what & BEV_EVENT_TIMEOUT ? "timed out"
+	               : what & BEV_EVENT_EOF     ? "connection closed"
+	                                          : "connection failed");
 }
 
 /* Connects to the next address: a known broker first, else a bootstrap entry. */
@@ -227,7 +297,8 @@ static void discover(evutil_socket_t fd, short what, void *arg)
 		host[colon - s] = '\0';
 		port = atoi(colon + 1);
 	}
-	cs->admin = bufferevent_socket_new(px->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	snprintf(cs->admin_host, sizeof(cs->admin_host), "%s", host);
+	cs->admin = tls_upstream_bev(px, cs->index, host);
 	if (!cs->admin)
 		return admin_fail(cs, "out of memory");
 	bufferevent_setcb(cs->admin, admin_read, NULL, admin_event, cs);

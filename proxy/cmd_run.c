@@ -9,6 +9,7 @@
 #include "proxy/commands.h"
 #include "proxy/log.h"
 #include "proxy/proxy.h"
+#include "proxy/reload.h"
 
 static void run_usage(FILE *f)
 {
@@ -50,11 +51,12 @@ int cmd_run(int argc, char **argv)
 	}
 	proxy px;
 	int rc = 1;
-	if (proxy_init(&px, base, cfg) == 0) {
+	if (proxy_init(&px, base, cfg) == 0 && reload_start(&px, path) == 0) {
 		log_info("event=starting version=%s config=%s", TURNOUT_VERSION, path);
 		event_base_dispatch(base);
 		rc = 0;
 	}
+	cfg = px.cfg; /* reloads replace the snapshot */
 	proxy_shutdown(&px);
 	event_base_free(base);
 	config_free(cfg);

@@ -11,4 +11,7 @@
 /* `turnout run --config FILE` (also `turnout --config FILE`): the proxy. */
 int cmd_run(int argc, char **argv);
 
+/* `turnout offsets --config FILE --group G`: MM2 offset translation preview. */
+int cmd_offsets(int argc, char **argv);
+
 #endif

@@ -11,33 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const config_cluster_names[CLUSTER_COUNT] = {"legacy", "target"};
-
-static int fail(char *err, size_t errlen, const char *field, const char *what)
-{
-	snprintf(err, errlen, "%s: %s", field, what);
-	return -1;
-}
-
-/* Rejects keys not in allowed (NULL-terminated). */
-static int only_keys(const cJSON *obj, const char *const *allowed, const char *where, char *err,
-                     size_t errlen)
-{
-	const cJSON *it;
-	cJSON_ArrayForEach(it, obj)
-	{
-		int ok = 0;
-		for (const char *const *k = allowed; *k; k++)
-			ok |= strcmp(it->string, *k) == 0;
-		if (!ok) {
-			char field[256];
-			snprintf(field, sizeof(field), "%s%s%s", where, *where ? "." : "",
-			         it->string);
-			return fail(err, errlen, field, "unknown key");
-		}
-	}
-	return 0;
-}
+#include "routing/mirror_config.h"
 
 static int split_hostport(const char *s, char **host, int *port)
 {
@@ -60,15 +34,15 @@ static int get_int(const cJSON *root, const char *key, long lo, long hi, long *o
 	if (!v)
 		return 0;
 	if (!cJSON_IsNumber(v))
-		return fail(err, errlen, key, "must be an integer");
+		return cfg_fail(err, errlen, key, "must be an integer");
 	/* range first: converting an out-of-range double to long is undefined */
 	if (!(v->valuedouble >= (double)lo && v->valuedouble <= (double)hi)) {
 		char what[96];
 		snprintf(what, sizeof(what), "must be between %ld and %ld", lo, hi);
-		return fail(err, errlen, key, what);
+		return cfg_fail(err, errlen, key, what);
 	}
 	if (v->valuedouble != (double)(long)v->valuedouble)
-		return fail(err, errlen, key, "must be an integer");
+		return cfg_fail(err, errlen, key, "must be an integer");
 	*out = (long)v->valuedouble;
 	return 0;
 }
@@ -79,7 +53,7 @@ static int get_str(const cJSON *root, const char *key, const char **out, char *e
 	if (!v)
 		return 0;
 	if (!cJSON_IsString(v) || !v->valuestring[0])
-		return fail(err, errlen, key, "must be a non-empty string");
+		return cfg_fail(err, errlen, key, "must be a non-empty string");
 	*out = v->valuestring;
 	return 0;
 }
@@ -88,27 +62,28 @@ static int parse_clusters(const cJSON *root, config *c, char *err, size_t errlen
 {
 	const cJSON *cl = cJSON_GetObjectItemCaseSensitive(root, "clusters");
 	if (!cJSON_IsObject(cl))
-		return fail(err, errlen, "clusters", "required object with legacy and target");
+		return cfg_fail(err, errlen, "clusters", "required object with legacy and target");
 	static const char *const names[] = {"legacy", "target", NULL};
-	if (only_keys(cl, names, "clusters", err, errlen))
+	if (cfg_only_keys(cl, names, "clusters", err, errlen))
 		return -1;
 	for (int i = 0; i < CLUSTER_COUNT; i++) {
 		char field[64];
 		snprintf(field, sizeof(field), "clusters.%s", config_cluster_names[i]);
 		const cJSON *o = cJSON_GetObjectItemCaseSensitive(cl, config_cluster_names[i]);
 		if (!cJSON_IsObject(o))
-			return fail(err, errlen, field, "required object");
-		static const char *const keys[] = {"bootstrap", NULL};
-		if (only_keys(o, keys, field, err, errlen))
+			return cfg_fail(err, errlen, field, "required object");
+		static const char *const keys[] = {"bootstrap", "tls", "sasl", NULL};
+		if (cfg_only_keys(o, keys, field, err, errlen))
 			return -1;
 		const cJSON *b = cJSON_GetObjectItemCaseSensitive(o, "bootstrap");
 		strncat(field, ".bootstrap", sizeof(field) - strlen(field) - 1);
 		if (!cJSON_IsString(b) || !b->valuestring[0])
-			return fail(err, errlen, field, "required \"host:port[,host:port...]\"");
+			return cfg_fail(err, errlen, field,
+			                "required \"host:port[,host:port...]\"");
 		/* every entry must be host:port */
 		char *copy = strdup(b->valuestring), *save = NULL;
 		if (!copy)
-			return fail(err, errlen, field, "out of memory");
+			return cfg_fail(err, errlen, field, "out of memory");
 		int bad = 0;
 		for (char *tok = strtok_r(copy, ",", &save); tok;
 		     tok = strtok_r(NULL, ",", &save)) {
@@ -123,10 +98,14 @@ static int parse_clusters(const cJSON *root, config *c, char *err, size_t errlen
 		}
 		free(copy);
 		if (bad)
-			return fail(err, errlen, field, "every entry must be host:port");
+			return cfg_fail(err, errlen, field, "every entry must be host:port");
 		c->clusters[i].bootstrap = strdup(b->valuestring);
 		if (!c->clusters[i].bootstrap)
-			return fail(err, errlen, field, "out of memory");
+			return cfg_fail(err, errlen, field, "out of memory");
+		field[strlen(field) - strlen(".bootstrap")] = '\0';
+		if (secconfig_parse_cluster(o, field, b->valuestring, &c->clusters[i].tls,
+		                            &c->clusters[i].sasl, err, errlen))
+			return -1;
 	}
 	return 0;
 }
@@ -143,7 +122,7 @@ config *config_parse(const char *json, char *err, size_t errlen)
 		goto fail;
 	}
 	if (!cJSON_IsObject(root)) {
-		fail(err, errlen, "(top level)", "must be an object");
+		cfg_fail(err, errlen, "(top level)", "must be an object");
 		goto fail;
 	}
 	static const char *const keys[] = {"listen",
@@ -155,22 +134,28 @@ config *config_parse(const char *json, char *err, size_t errlen)
 	                                   "request_timeout_ms",
 	                                   "log_level",
 	                                   "clusters",
+	                                   "mirror",
+	                                   "service",
+	                                   "routes",
+	                                   "listen_tls",
 	                                   NULL};
-	if (only_keys(root, keys, "", err, errlen))
+	if (cfg_only_keys(root, keys, "", err, errlen))
 		goto fail;
-	const char *listen = "127.0.0.1:9092", *adv = NULL, *def = "legacy", *level = "info";
+	const char *listen = "127.0.0.1:9092", *adv = NULL, *def = "legacy", *level = "info",
+	           *service = NULL;
 	long port_base = 0, max_frame = 100 << 20, refresh = 60000, req_timeout = 60000;
 	if (get_str(root, "listen", &listen, err, errlen) ||
 	    get_str(root, "advertised_host", &adv, err, errlen) ||
 	    get_str(root, "default_cluster", &def, err, errlen) ||
 	    get_str(root, "log_level", &level, err, errlen) ||
+	    get_str(root, "service", &service, err, errlen) ||
 	    get_int(root, "broker_port_base", 0, 65000, &port_base, err, errlen) ||
 	    get_int(root, "max_frame_bytes", 1024, 1L << 30, &max_frame, err, errlen) ||
 	    get_int(root, "metadata_refresh_ms", 1000, 3600000, &refresh, err, errlen) ||
 	    get_int(root, "request_timeout_ms", 100, 3600000, &req_timeout, err, errlen))
 		goto fail;
 	if (split_hostport(listen, &c->listen_host, &c->listen_port)) {
-		fail(err, errlen, "listen", "must be host:port");
+		cfg_fail(err, errlen, "listen", "must be host:port");
 		goto fail;
 	}
 	c->advertised_host = strdup(adv ? adv : c->listen_host);
@@ -183,15 +168,32 @@ config *config_parse(const char *json, char *err, size_t errlen)
 	} else if (strcmp(def, "target") == 0) {
 		c->default_cluster = CLUSTER_TARGET;
 	} else {
-		fail(err, errlen, "default_cluster", "must be \"legacy\" or \"target\"");
+		cfg_fail(err, errlen, "default_cluster", "must be \"legacy\" or \"target\"");
 		goto fail;
 	}
 	if (log_parse_level(level, &c->log_level)) {
-		fail(err, errlen, "log_level", "must be error, warn, info or debug");
+		cfg_fail(err, errlen, "log_level", "must be error, warn, info or debug");
 		goto fail;
 	}
-	if (!c->advertised_host || parse_clusters(root, c, err, errlen))
+	if (!c->advertised_host || parse_clusters(root, c, err, errlen) ||
+	    secconfig_parse_listen(root, &c->listen_tls, err, errlen))
 		goto fail;
+	if (service && !(c->service = strdup(service))) {
+		cfg_fail(err, errlen, "service", "out of memory");
+		goto fail;
+	}
+	if (routes_parse(cJSON_GetObjectItemCaseSensitive(root, "routes"), c->service,
+	                 c->default_cluster, &c->routes, err, errlen))
+		goto fail;
+	const cJSON *mirror = cJSON_GetObjectItemCaseSensitive(root, "mirror");
+	if (mirror) {
+		if (!(c->mirror = malloc(sizeof(*c->mirror)))) {
+			snprintf(err, errlen, "out of memory");
+			goto fail;
+		}
+		if (mirror_config_parse(mirror, c->mirror, err, errlen))
+			goto fail;
+	}
 	cJSON_Delete(root);
 	return c;
 fail:
@@ -251,7 +253,15 @@ void config_free(config *c)
 		return;
 	free(c->listen_host);
 	free(c->advertised_host);
-	for (int i = 0; i < CLUSTER_COUNT; i++)
+	for (int i = 0; i < CLUSTER_COUNT; i++) {
 		free(c->clusters[i].bootstrap);
+		secconfig_free_tls(c->clusters[i].tls);
+		secconfig_free_sasl(c->clusters[i].sasl);
+	}
+	secconfig_free_listen(c->listen_tls);
+	mirror_config_clear(c->mirror);
+	free(c->mirror);
+	free(c->service);
+	routes_free(&c->routes);
 	free(c);
 }

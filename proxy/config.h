@@ -6,12 +6,16 @@
 #include <stdint.h>
 
 #include "proxy/log.h"
-
-enum { CLUSTER_LEGACY = 0, CLUSTER_TARGET = 1, CLUSTER_COUNT = 2 };
+#include "proxy/secconfig.h"
+#include "routing/routes.h"
 
 typedef struct config_cluster {
-	char *bootstrap; /* "host:port,host:port" */
+	char *bootstrap;   /* "host:port,host:port" */
+	config_tls *tls;   /* upstream TLS; NULL = plaintext */
+	config_sasl *sasl; /* upstream SASL; NULL = none */
 } config_cluster;
+
+struct mirror_config; /* routing/mirror_config.h */
 
 typedef struct config {
 	char *listen_host;       /* bootstrap listener address */
@@ -24,9 +28,11 @@ typedef struct config {
 	int request_timeout_ms;  /* an upstream silent this long with requests due is closed */
 	log_level log_level;
 	config_cluster clusters[CLUSTER_COUNT];
+	char *service; /* this sidecar's service name (producer routes); may be NULL */
+	routes routes; /* which cluster each group, producer and topic uses */
+	config_listen_tls *listen_tls; /* client-facing TLS; NULL = plaintext */
+	struct mirror_config *mirror;  /* "mirror" (MM2 offset translation); NULL if absent */
 } config;
-
-extern const char *const config_cluster_names[CLUSTER_COUNT];
 
 /* Parses JSON text. On error returns NULL and writes "field: what is wrong". */
 config *config_parse(const char *json, char *err, size_t errlen);

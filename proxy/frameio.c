@@ -13,6 +13,8 @@
 #include <malloc.h>
 #endif
 
+#include "wire/msg.h"
+
 wire_frame_status frameio_peek(struct evbuffer *in, int32_t min, int32_t max, int32_t *size,
                                const char **err)
 {
@@ -266,4 +268,14 @@ int frameio_rd_uvarint(frameio_rd *r, uint32_t *v)
 	}
 	r->err = "bad varint";
 	return -1;
+}
+
+int frameio_encode_request(wire_wr *w, const wire_req_header *h, const void *body)
+{
+	const wire_msg_type *t = wire_msg_find(h->api_key, WIRE_REQUEST);
+	if (!t || wire_wr_int32(w, 0) || wire_req_header_encode(w, h) ||
+	    t->encode(w, h->api_version, body))
+		return -1;
+	wire_wr_put_int32_at(w, 0, (int32_t)(wire_wr_size(w) - 4));
+	return 0;
 }

@@ -6,6 +6,7 @@
 #include <event2/bufferevent.h>
 
 #include "wire/frame.h"
+#include "wire/header.h"
 #include "wire/prim.h"
 
 /* Is a whole frame buffered? Like wire_frame_check, reading only 4 bytes. */
@@ -17,6 +18,11 @@ wire_frame_status frameio_peek(struct evbuffer *in, int32_t min, int32_t max, in
 enum { FRAMEIO_READ_CHUNK = (64 << 10) - 256 };
 
 enum { FRAMEIO_LIBEVENT_READ = 4096 }; /* libevent 2.1's most per read */
+
+/* Bytes read from one socket per wakeup (frameio_fill), and written to one
+ * per wakeup (bufferevent_set_max_single_write; libevent's default is
+ * 16 KiB). */
+enum { FRAMEIO_FILL_MAX = 1 << 20, FRAMEIO_WRITE_MAX = 1 << 20 };
 
 /* Reads what the socket holds, up to about max bytes, into the input
  * buffer of a plain socket bufferevent (never a TLS or filter one), in
@@ -46,6 +52,10 @@ void frameio_malloc_policy(void);
 
 /* Appends a writer's bytes (referenced ranges included) as one frame. */
 int frameio_put(struct evbuffer *out, const wire_wr *w);
+
+/* Encodes a whole request frame into w: size, header h (h->version must be
+ * set), and body, a message of h's api at h's version. */
+int frameio_encode_request(wire_wr *w, const wire_req_header *h, const void *body);
 
 /*
  * A reader over one frame where it lies in an evbuffer, across chain

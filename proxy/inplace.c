@@ -14,6 +14,7 @@
  *   Records, names, everything   skipped by length, never read
  *   that carries no broker
  *   node ids                     mapped to virtual ids, written in place
+ *   leader epochs                set to -1 in place
  *   Brokers / NodeEndpoints      copied out (a few hundred bytes), re-encoded
  *                                with turnout's addresses; the frame leaves
  *                                as new size + bytes before + new list +
@@ -149,6 +150,15 @@ static int ids(walk *w, const char *where)
 	return 0;
 }
 
+/* A leader epoch, overwritten with -1: epochs of two clusters are unrelated
+ * and clients drop metadata whose epoch went down (rewrite.c does the same). */
+static int no_epoch(walk *w, const char *where)
+{
+	static const uint8_t none[4] = {0xff, 0xff, 0xff, 0xff};
+	w->where = where;
+	return frameio_rd_put(&w->r, none, 4);
+}
+
 static int tags(walk *w, int leader_tag, bool *seen0, const char *where);
 
 /* LeaderIdAndEpoch, exactly size bytes: the id is mapped in place. */
@@ -157,7 +167,7 @@ static int leader(walk *w, uint32_t size, const char *where)
 	if (size > frameio_rd_left(&w->r))
 		return skip(w, size, where);
 	size_t end = w->r.pos + size;
-	if (map32(w, where) || skip(w, 4, where) || tags(w, -1, NULL, where))
+	if (map32(w, where) || no_epoch(w, where) || tags(w, -1, NULL, where))
 		return -1;
 	return w->r.pos == end ? 0 : fail(w, "tagged field longer than its value");
 }
@@ -300,7 +310,7 @@ static int metadata(walk *w)
 		for (uint32_t p = 0; p < nparts; p++)
 			if (skip(w, 2 + 4, "Topics.Partitions.PartitionIndex") ||
 			    map32(w, "Topics.Partitions.LeaderId") ||
-			    (v >= 7 && skip(w, 4, "Topics.Partitions.LeaderEpoch")) ||
+			    (v >= 7 && no_epoch(w, "Topics.Partitions.LeaderEpoch")) ||
 			    ids(w, "Topics.Partitions.ReplicaNodes") ||
 			    ids(w, "Topics.Partitions.IsrNodes") ||
 			    (v >= 5 && ids(w, "Topics.Partitions.OfflineReplicas")) ||

@@ -23,7 +23,7 @@ bool inplace_handles(int16_t api, int16_t version);
  * everything else moves as libevent chains. The result is byte for byte
  * what decoding and re-encoding would give a well-formed response. On a
  * malformed response returns -1 with err filled and leaves src and dst as
- * they were (except for ids already mapped in src).
+ * they were (except for ids and epochs already rewritten in src).
  */
 int inplace_move(int16_t api, int16_t version, int cluster, struct evbuffer *src, size_t len,
                  const rewrite_map *map, struct evbuffer *dst, char *err, size_t errlen);

@@ -16,6 +16,7 @@ typedef struct {
 /* One line per subcommand; keep sorted by name except `run` first. */
 static const command commands[] = {
     {"run", cmd_run, "run the proxy (turnout run --config FILE)"},
+    {"offsets", cmd_offsets, "preview a group's offset translation (turnout offsets --help)"},
 };
 
 static void usage(FILE *f)

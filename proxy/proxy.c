@@ -12,7 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "proxy/aws_creds.h"
+#include "proxy/aws_ecs.h"
 #include "proxy/log.h"
+#include "proxy/reload.h"
+#include "proxy/sasl.h"
+#include "proxy/tls.h"
 
 static void janitor(evutil_socket_t fd, short what, void *arg)
 {
@@ -43,6 +48,7 @@ int proxy_init(proxy *px, struct event_base *base, config *cfg)
 	px->base = base;
 	px->cfg = cfg;
 	TAILQ_INIT(&px->clients);
+	view_update(px);
 	TAILQ_INIT(&px->justfree);
 	px->dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
 	px->janitor = event_new(base, -1, 0, janitor, px);
@@ -54,6 +60,25 @@ int proxy_init(proxy *px, struct event_base *base, config *cfg)
 		return -1;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	char err[600];
+	if (tls_init(px, err, sizeof(err))) {
+		log_error("event=init_failed reason=\"%s\"", err);
+		return -1;
+	}
+	for (int c = 0; c < CLUSTER_COUNT; c++) {
+		const config_sasl *s = cfg->clusters[c].sasl;
+		if (s && sasl_check_credentials(s, err, sizeof(err))) {
+			log_error("event=init_failed cluster=%s mechanism=%s reason=\"%s\"",
+			          config_cluster_names[c], sasl_mech_names[s->mechanism], err);
+			return -1;
+		}
+		if (s && s->mechanism == SASL_AWS_MSK_IAM && aws_creds_from_container(s->profile) &&
+		    aws_ecs_start(base, px->dns, err, sizeof(err))) {
+			log_error("event=init_failed cluster=%s reason=\"%s\"",
+			          config_cluster_names[c], err);
+			return -1;
+		}
+	}
 	for (int c = 0; c < CLUSTER_COUNT; c++)
 		cluster_start(px, c);
 	return 0;
@@ -104,9 +129,16 @@ void proxy_shutdown(proxy *px)
 	for (int c = 0; c < CLUSTER_COUNT; c++) {
 		if (px->clusters[c].admin)
 			bufferevent_free(px->clusters[c].admin);
+		sasl_session_free(px->clusters[c].sasl); /* a discovery exchange in flight */
 		if (px->clusters[c].refresh)
 			event_free(px->clusters[c].refresh);
 	}
+	reload_stop(px);
+	groups_free(&px->groups);
+	view_free(px);
+	free(px->presented_cluster_id);
+	tls_free(px);
+	aws_ecs_stop();
 	event_free(px->janitor);
 	event_free(px->sigterm);
 	event_free(px->sigint);

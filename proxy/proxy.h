@@ -9,24 +9,39 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <sys/queue.h>
+#include <sys/stat.h>
 
 #include "proxy/apiversions.h"
 #include "proxy/config.h"
+#include "proxy/groups.h"
+#include "proxy/view.h"
 
 typedef struct client client;
 typedef struct proxy proxy;
+typedef struct sasl_session sasl_session;
+struct ssl_ctx_st;
 
-enum { VBROKER_MAX = 1024, CLUSTER_BROKERS_MAX = 256 };
+enum {
+	VBROKER_MAX = 1024,
+	CLUSTER_BROKERS_MAX = 256,
+	VBROKER_RETIRE_AFTER = 3, /* metadata refreshes a broker may be missing from */
+};
 
-/* A real broker of one cluster, presented to clients as a virtual broker. */
+/* A real broker of one cluster, presented to clients as a virtual broker.
+ * Its vid is never reused: a broker that leaves the cluster's metadata is
+ * retired (listener and client connections closed) and gets the same vid,
+ * and if it can the same port, back when it returns. */
 typedef struct vbroker {
 	int32_t vid;     /* id clients see; unique across clusters */
 	int cluster;     /* CLUSTER_LEGACY or CLUSTER_TARGET */
 	int32_t node_id; /* the broker's id in its own cluster */
 	char host[256];  /* real address; empty until learned */
 	int port;
-	struct evconnlistener *lst; /* turnout's listener for this broker */
-	int listen_port;            /* its port */
+	struct evconnlistener *lst; /* turnout's listener; NULL until the address is known,
+	                               and while retired */
+	int listen_port;            /* its port, kept while retired */
+	int missing;                /* consecutive metadata refreshes that did not list it */
+	int retired;                /* the cluster stopped listing it: not served */
 	proxy *px;
 } vbroker;
 
@@ -42,6 +57,8 @@ typedef struct cluster_state {
 	int16_t metadata_version;   /* version of the Metadata request in flight */
 	struct event *refresh;      /* timer for the next discovery round */
 	unsigned rr;                /* round robin over brokers for bootstrap clients */
+	sasl_session *sasl;         /* discovery's SASL exchange, while in progress */
+	char admin_host[256];       /* host the discovery connection went to */
 	proxy *px;
 } cluster_state;
 
@@ -63,7 +80,19 @@ struct proxy {
 	struct event *janitor;       /* empties justfree */
 	struct event *sigterm, *sigint;
 	int next_client_id;
-	void (*on_ready)(proxy *px); /* called once when listening */
+	groups groups;                      /* consumer groups seen, where each is served */
+	topic_ids topic_ids[CLUSTER_COUNT]; /* topic id -> name, per cluster */
+	unsigned route_gen;                 /* bumped whenever a topic changes cluster */
+	int uniform_cluster;                /* view_update(): all routes on one cluster, or -1 */
+	char *presented_cluster_id;         /* the one cluster id clients see */
+	char *config_path;                  /* the file reloads read */
+	struct stat config_stat;            /* its identity when last read */
+	struct event *sighup, *config_poll; /* reload triggers */
+	unsigned reloads_ok, reloads_failed;
+	char reload_error[512]; /* why the last reload was rejected; empty if it was not */
+	struct ssl_ctx_st *tls_cluster[CLUSTER_COUNT]; /* upstream TLS (tls.c); NULL = plaintext */
+	struct ssl_ctx_st *tls_listen;                 /* client-facing TLS; NULL = plaintext */
+	void (*on_ready)(proxy *px);                   /* called once when listening */
 };
 
 int proxy_init(proxy *px, struct event_base *base, config *cfg);
@@ -74,7 +103,12 @@ void proxy_clusters_ready(proxy *px);
 /* Virtual brokers (vbroker.c). */
 int32_t vbroker_vid(proxy *px, int cluster, int32_t node_id);
 vbroker *vbroker_get(proxy *px, int32_t vid);
+/* A cluster listed the broker at host:port (discovery or a client's
+ * response): remember the address, listen for it if turnout does not yet. */
 void vbroker_learn(proxy *px, int cluster, int32_t node_id, const char *host, int len, int port);
+/* A discovery refresh of cluster listed exactly ids[0..n): brokers of that
+ * cluster missing from VBROKER_RETIRE_AFTER refreshes in a row are retired. */
+void vbroker_refreshed(proxy *px, int cluster, const int32_t *ids, int n);
 /* Address of a known broker of cluster for a bootstrap client; NULL if none. */
 vbroker *vbroker_pick(proxy *px, int cluster);
 
@@ -84,6 +118,8 @@ void cluster_start(proxy *px, int cluster);
 /* Client connections (client.c). */
 void client_accept(proxy *px, vbroker *vb, evutil_socket_t fd, const struct sockaddr *addr);
 void client_close(client *c, const char *reason);
+/* Closes every client that listens on vb or whose upstream is vb. */
+void client_close_broker(proxy *px, const vbroker *vb, const char *reason);
 void client_free_all(proxy *px);
 void client_free_closed(proxy *px);
 

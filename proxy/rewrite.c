@@ -29,6 +29,8 @@ bool rewrite_needed(int16_t api, int16_t version)
 		return version >= 10; /* CurrentLeader and NodeEndpoints */
 	case WIRE_API_FETCH:
 		return version >= 12; /* CurrentLeader from 12, NodeEndpoints from 16 */
+	case WIRE_API_OFFSET_FETCH:
+		return version >= 5; /* CommittedLeaderEpoch, hidden (see offset_fetch) */
 	default:
 		return false;
 	}
@@ -69,6 +71,9 @@ static int metadata(wire_metadata_resp *r, int cluster, const rewrite_map *m)
 		for (int32_t p = 0; p < topic->partitions.n; p++) {
 			wire_metadata_resp_partition *part = &topic->partitions.v[p];
 			part->leader_id = map_id(m, cluster, part->leader_id);
+			/* Epochs of two clusters are unrelated; clients drop metadata
+			 * whose epoch went down (reference §6.5), so none is shown. */
+			part->leader_epoch = -1;
 			map_ids(m, cluster, &part->replica_nodes);
 			map_ids(m, cluster, &part->isr_nodes);
 			map_ids(m, cluster, &part->offline_replicas);
@@ -108,9 +113,11 @@ static int produce(wire_produce_resp *r, int cluster, const rewrite_map *m)
 		for (int32_t p = 0; p < r->responses.v[t].partition_responses.n; p++) {
 			wire_produce_resp_partition_produce_response *pr =
 			    &r->responses.v[t].partition_responses.v[p];
-			if (pr->has_current_leader)
+			if (pr->has_current_leader) {
 				pr->current_leader.leader_id =
 				    map_id(m, cluster, pr->current_leader.leader_id);
+				pr->current_leader.leader_epoch = -1;
+			}
 		}
 	for (int32_t i = 0; i < r->node_endpoints.n; i++) {
 		wire_produce_resp_node_endpoint *e = &r->node_endpoints.v[i];
@@ -125,9 +132,11 @@ static int fetch(wire_fetch_resp *r, int cluster, const rewrite_map *m)
 	for (int32_t t = 0; t < r->responses.n; t++)
 		for (int32_t p = 0; p < r->responses.v[t].partitions.n; p++) {
 			wire_fetch_resp_partition_data *pd = &r->responses.v[t].partitions.v[p];
-			if (pd->has_current_leader)
+			if (pd->has_current_leader) {
 				pd->current_leader.leader_id =
 				    map_id(m, cluster, pd->current_leader.leader_id);
+				pd->current_leader.leader_epoch = -1;
+			}
 		}
 	for (int32_t i = 0; i < r->node_endpoints.n; i++) {
 		wire_fetch_resp_node_endpoint *e = &r->node_endpoints.v[i];
@@ -135,6 +144,41 @@ static int fetch(wire_fetch_resp *r, int cluster, const rewrite_map *m)
 			return -1;
 	}
 	return 0;
+}
+
+/* Committed leader epochs are hidden like the metadata's: an epoch from one
+ * cluster would make a client validate its position against the other. */
+static void offset_fetch(wire_offset_fetch_resp *r)
+{
+	for (int32_t t = 0; t < r->topics.n; t++)
+		for (int32_t p = 0; p < r->topics.v[t].partitions.n; p++)
+			r->topics.v[t].partitions.v[p].committed_leader_epoch = -1;
+	for (int32_t g = 0; g < r->groups.n; g++)
+		for (int32_t t = 0; t < r->groups.v[g].topics.n; t++)
+			for (int32_t p = 0; p < r->groups.v[g].topics.v[t].partitions.n; p++)
+				r->groups.v[g].topics.v[t].partitions.v[p].committed_leader_epoch =
+				    -1;
+}
+
+int rewrite_msg(int16_t api, int16_t version, int cluster, void *msg, const rewrite_map *map)
+{
+	switch (api) {
+	case WIRE_API_METADATA:
+		return metadata(msg, cluster, map);
+	case WIRE_API_FIND_COORDINATOR:
+		return find_coordinator(msg, version, cluster, map);
+	case WIRE_API_DESCRIBE_CLUSTER:
+		return describe_cluster(msg, cluster, map);
+	case WIRE_API_PRODUCE:
+		return produce(msg, cluster, map);
+	case WIRE_API_FETCH:
+		return fetch(msg, cluster, map);
+	case WIRE_API_OFFSET_FETCH:
+		offset_fetch(msg);
+		return 0;
+	default:
+		return -1;
+	}
 }
 
 int rewrite_response(int16_t api, int16_t version, int cluster, const uint8_t *body, size_t len,
@@ -155,31 +199,13 @@ int rewrite_response(int16_t api, int16_t version, int cluster, const uint8_t *b
 		wire_describe_cluster_resp dc;
 		wire_produce_resp pr;
 		wire_fetch_resp fe;
+		wire_offset_fetch_resp of;
 	} m;
 	size_t trailing;
 	int rc = -1;
 	if (wire_msg_decode_lenient(t, version, body, len, &a, &m, &trailing, err, errlen))
 		goto out;
-	switch (api) {
-	case WIRE_API_METADATA:
-		rc = metadata(&m.md, cluster, map);
-		break;
-	case WIRE_API_FIND_COORDINATOR:
-		rc = find_coordinator(&m.fc, version, cluster, map);
-		break;
-	case WIRE_API_DESCRIBE_CLUSTER:
-		rc = describe_cluster(&m.dc, cluster, map);
-		break;
-	case WIRE_API_PRODUCE:
-		rc = produce(&m.pr, cluster, map);
-		break;
-	case WIRE_API_FETCH:
-		rc = fetch(&m.fe, cluster, map);
-		break;
-	default:
-		snprintf(err, errlen, "%s: no rewrite defined", wire_api_name(api));
-		goto out;
-	}
+	rc = rewrite_msg(api, version, cluster, &m, map);
 	if (rc) {
 		snprintf(err, errlen, "%s v%d: a broker has no virtual listener",
 		         wire_api_name(api), version);

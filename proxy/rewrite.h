@@ -23,6 +23,10 @@ typedef struct rewrite_map {
 /* Whether responses of this api/version carry broker ids or endpoints. */
 bool rewrite_needed(int16_t api, int16_t version);
 
+/* Rewrites a decoded response of api/version in place; -1 when a broker
+ * has no virtual listener. */
+int rewrite_msg(int16_t api, int16_t version, int cluster, void *msg, const rewrite_map *map);
+
 /*
  * Decodes a response body (bytes after the response header), rewrites it and
  * encodes it into out (a zero-copy writer: record batches stay references

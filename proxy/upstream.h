@@ -9,20 +9,46 @@
 
 typedef struct pending pending;
 
+typedef enum upstream_wait_kind {
+	WAIT_CLIENT,   /* a client request: its response goes to req */
+	WAIT_NO_REPLY, /* held acks=0 Produce: no response expected */
+	WAIT_SASL,     /* turnout's own SaslHandshake/SaslAuthenticate */
+} upstream_wait_kind;
+
 typedef struct upstream_wait {
 	TAILQ_ENTRY(upstream_wait) link;
-	pending *req; /* the client request this response answers */
+	pending *req; /* WAIT_CLIENT: the client request this response answers */
+	int32_t corr; /* correlation id the response must carry */
+	upstream_wait_kind kind;
 } upstream_wait;
 TAILQ_HEAD(upstream_waits, upstream_wait);
 
+/* Where an upstream is in its life; client requests flow in OPEN and
+ * READY and are held (in order, bytes moved not copied) otherwise. */
+typedef enum upstream_state {
+	UP_OPEN,         /* no SASL: requests go out at once (TLS buffers them) */
+	UP_CONNECTING,   /* SASL to do, TCP/TLS not up yet */
+	UP_AUTH,         /* SASL exchange in flight */
+	UP_READY,        /* authenticated */
+	UP_REAUTH_DRAIN, /* KIP-368 due: waiting for answers in flight */
+	UP_REAUTH,       /* KIP-368 exchange in flight on the same connection */
+} upstream_state;
+
 typedef struct upstream {
-	struct bufferevent *bev;     /* the socket */
+	struct bufferevent *bev;     /* the socket (TLS or plain) */
 	client *owner;               /* the client it serves */
 	vbroker *vb;                 /* the real broker it talks to */
 	struct upstream_waits waits; /* requests sent, responses due, in order */
 	int connected;
-	int32_t no_reply[16];   /* recent acks=0 Produce correlation ids */
+	int32_t no_reply[1024]; /* acks=0 Produce correlation ids the mock may still answer */
 	unsigned no_reply_next; /* next slot to overwrite */
+	upstream_state state;
+	struct evbuffer *held;            /* client frames waiting for READY */
+	struct upstream_waits held_waits; /* their waits, same order */
+	sasl_session *sasl;               /* exchange in progress */
+	int32_t sasl_corr;                /* last correlation id turnout used */
+	struct event *timer;              /* connect deadline, then the re-auth time */
+	unsigned reauths;                 /* KIP-368 re-authentications done */
 } upstream;
 
 upstream *upstream_open(client *owner, vbroker *vb);

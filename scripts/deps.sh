@@ -15,12 +15,13 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 KAFKAJS_VERSION=2.2.4
 
 # iproute2: `ss`, which the backlog test uses to read listen queues.
+# openssl: the CLI the security tests make throwaway certificates with.
 PACKAGES=(
 	build-essential pkg-config clang libclang-rt-14-dev clang-format iproute2
 	libevent-dev libssl-dev librdkafka-dev libcjson-dev
 	zlib1g-dev libzstd-dev libsasl2-dev
 	kcat python3 python3-kafka python3-confluent-kafka python3-pytest
-	ca-certificates
+	ca-certificates openssl
 )
 BENCH_PACKAGES=(haproxy gnuplot-nox)
 if [[ ${1:-} == --bench ]]; then

@@ -57,19 +57,22 @@ static int backlog_is_broker_listener(int fd, const int *ports, size_t port_cnt)
 	return backlog_port_wanted(ntohs(sin.sin_port), ports, port_cnt);
 }
 
-int backlog_raise(const int *ports, size_t port_cnt)
+/* Calls visit(fd) for every descriptor of this process; stops early when
+ * visit returns non-zero and returns that value, or -1 if /proc/self/fd
+ * cannot be read (errno set). */
+static int backlog_walk(int (*visit)(int fd, void *arg), void *arg)
 {
 	DIR *dir;
-	int raised = 0;
 	int self;
 	int saved;
+	int rc = 0;
 
 	dir = opendir("/proc/self/fd");
 	if (!dir)
 		return -1;
 	self = dirfd(dir);
 
-	for (;;) {
+	while (!rc) {
 		struct dirent *de;
 		char *end;
 		long fd;
@@ -86,19 +89,66 @@ int backlog_raise(const int *ports, size_t port_cnt)
 		fd = strtol(de->d_name, &end, 10);
 		if (*end != '\0' || fd == self || fd > 1L << 24)
 			continue;
-		if (!backlog_is_broker_listener((int)fd, ports, port_cnt))
-			continue;
-		if (listen((int)fd, SOMAXCONN) == 0)
-			raised++;
+		rc = visit((int)fd, arg);
 	}
 
 	if (closedir(dir) != 0)
 		return -1;
-	return raised;
+	return rc;
 
 fail:
 	saved = errno;
 	closedir(dir);
 	errno = saved;
 	return -1;
+}
+
+struct backlog_ports {
+	const int *ports;
+	size_t port_cnt;
+	int raised; /* backlog_raise: sockets raised */
+	int found;  /* backlog_find_new: the port found */
+};
+
+static int backlog_raise_one(int fd, void *arg)
+{
+	struct backlog_ports *bp = arg;
+
+	if (backlog_is_broker_listener(fd, bp->ports, bp->port_cnt) && listen(fd, SOMAXCONN) == 0)
+		bp->raised++;
+	return 0;
+}
+
+int backlog_raise(const int *ports, size_t port_cnt)
+{
+	struct backlog_ports bp = {ports, port_cnt, 0, 0};
+
+	return backlog_walk(backlog_raise_one, &bp) < 0 ? -1 : bp.raised;
+}
+
+/* A listening IPv4 socket whose port is not one of the known ones. */
+static int backlog_find_one(int fd, void *arg)
+{
+	struct backlog_ports *bp = arg;
+	int accepting = 0;
+	socklen_t optlen = sizeof(accepting);
+	struct sockaddr_in sin;
+	socklen_t sinlen = sizeof(sin);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &optlen) != 0 || !accepting)
+		return 0;
+	if (getsockname(fd, (struct sockaddr *)&sin, &sinlen) != 0 || sinlen < sizeof(sin) ||
+	    sin.sin_family != AF_INET)
+		return 0;
+	if (backlog_port_wanted(ntohs(sin.sin_port), bp->ports, bp->port_cnt))
+		return 0;
+	bp->found = ntohs(sin.sin_port);
+	return 1;
+}
+
+int backlog_find_new(const int *ports, size_t port_cnt)
+{
+	struct backlog_ports bp = {ports, port_cnt, 0, 0};
+
+	return backlog_walk(backlog_find_one, &bp) == 1 ? bp.found : -1;
 }

@@ -8,4 +8,8 @@
  * sockets raised, or -1 if /proc/self/fd could not be read (errno set). */
 int backlog_raise(const int *ports, size_t port_cnt);
 
+/* The port of a listening IPv4 socket of this process that is not one of
+ * ports[0..port_cnt) (a broker the mock just added), or -1 if none. */
+int backlog_find_new(const int *ports, size_t port_cnt);
+
 #endif

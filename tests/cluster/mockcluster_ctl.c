@@ -279,9 +279,66 @@ static enum ctl_next ctl_rtt(const struct ctl_set *set, struct ctl_args *a, char
 	                       replylen);
 }
 
-/* Changes the address a broker advertises in Metadata (and
- * FindCoordinator), not where it listens: a relay in front of the cluster
- * (haproxy in bench/) must be what clients connect to after bootstrap. */
+/* Broker life cycle and controller id: librdkafka 2.15's mock can remove a
+ * broker (decommission), hide it from Metadata while it keeps serving
+ * (hide), add a removed one back on a new port (add), and name the
+ * controller that Metadata reports (the mock otherwise says 0, which is
+ * not a broker). */
+static enum ctl_next ctl_lifecycle(const struct ctl_set *set, struct ctl_args *a, char *reply,
+                                   size_t replylen)
+{
+#if RD_KAFKA_VERSION >= 0x020f0000
+	char line[128];
+	struct cluster *c;
+	rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
+	int32_t id;
+
+	c = ctl_cluster_broker(set, a, 2, 0, &id, reply, replylen);
+	if (!c)
+		return CTL_CONTINUE;
+	snprintf(line, sizeof(line), "%s %s %d", a->w[0], c->name, (int)id);
+	if (!strcmp(a->w[0], "decommission")) {
+		err = rd_kafka_mock_broker_decommission(c->mock, id);
+	} else if (!strcmp(a->w[0], "hide")) {
+		err = rd_kafka_mock_broker_remove_from_metadata(c->mock, id);
+	} else if (!strcmp(a->w[0], "controller")) {
+		rd_kafka_mock_set_controller_id(c->mock, id);
+	} else {
+		int known[2 * CLUSTER_MAX_BROKERS];
+		size_t n = 0;
+		int port;
+
+		err = rd_kafka_mock_broker_add(c->mock, id);
+		if (err)
+			return ctl_mock_result(err, line, reply, replylen);
+		/* The mock does not say where the new broker listens: it is
+		 * the one listening socket that belongs to no known broker. */
+		for (size_t i = 0; i < set->cluster_cnt; i++)
+			for (int b = 0; b < set->clusters[i].broker_cnt; b++)
+				if (&set->clusters[i] != c || b != id - 1)
+					known[n++] = set->clusters[i].ports[b];
+		port = backlog_find_new(known, n);
+		if (port < 0) {
+			ctl_reply(reply, replylen, "ERR broker added but its port was not found");
+			return CTL_CONTINUE;
+		}
+		c->ports[id - 1] = port;
+		backlog_raise(&port, 1);
+		snprintf(line, sizeof(line), "add %s %d 127.0.0.1:%d", c->name, (int)id, port);
+	}
+	return ctl_mock_result(err, line, reply, replylen);
+#else
+	(void)set;
+	ctl_reply(reply, replylen, "ERR %s needs librdkafka 2.15 or later (this is %s)", a->w[0],
+	          rd_kafka_version_str());
+	return CTL_CONTINUE;
+#endif
+}
+
+/* Clients are told host:port for this broker instead of its own listener:
+ * lets a TLS/SASL test front (tests/peer/secfront.py) sit before each broker.
+ * The broker keeps listening where it did. Modern flavor only: Debian's
+ * librdkafka 2.0.2 has no rd_kafka_mock_broker_set_host_port. */
 static enum ctl_next ctl_advertise(const struct ctl_set *set, struct ctl_args *a, char *reply,
                                    size_t replylen)
 {
@@ -293,17 +350,17 @@ static enum ctl_next ctl_advertise(const struct ctl_set *set, struct ctl_args *a
 	c = ctl_cluster_broker(set, a, 2, 0, &id, reply, replylen);
 	if (!c)
 		return CTL_CONTINUE;
-	if (strlen(a->w[3]) > 255 ||
+	if (strlen(a->w[3]) > 100 ||
 	    strspn(a->w[3], "abcdefghijklmnopqrstuvwxyz"
-	                    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:") != strlen(a->w[3])) {
-		ctl_reply(reply, replylen, "ERR host must be a name or an IP address");
+	                    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") != strlen(a->w[3])) {
+		ctl_reply(reply, replylen, "ERR host must be a host name or IPv4 address");
 		return CTL_CONTINUE;
 	}
 	if (ctl_int(a->w[4], 1, 65535, &port) != 0) {
 		ctl_reply(reply, replylen, "ERR port must be 1..65535");
 		return CTL_CONTINUE;
 	}
-#if RD_KAFKA_VERSION >= 0x020f0000 /* present in 2.15.1, absent in 2.0.2 */
+#if RD_KAFKA_VERSION >= 0x020f0000
 	rd_kafka_mock_broker_set_host_port(c->mock, id, a->w[3], (int)port);
 	snprintf(line, sizeof(line), "advertise %s %d %s %ld", c->name, (int)id, a->w[3], port);
 	ctl_reply(reply, replylen, "OK %s", line);
@@ -357,7 +414,13 @@ static const struct ctl_command ctl_commands[] = {
      ctl_coordinator},
     {"apiversion", 5, 5, "apiversion <cluster> <api_key> <min> <max>", ctl_apiversion},
     {"rtt", 4, 4, "rtt <cluster> <broker|all> <ms>", ctl_rtt},
-    {"advertise", 5, 5, "advertise <cluster> <broker_id> <host> <port>", ctl_advertise},
+    {"decommission", 3, 3, "decommission <cluster> <broker> (2.15+)", ctl_lifecycle},
+    {"hide", 3, 3, "hide <cluster> <broker> (2.15+: gone from Metadata, still serving)",
+     ctl_lifecycle},
+    {"add", 3, 3, "add <cluster> <broker> (2.15+: a decommissioned broker, new port)",
+     ctl_lifecycle},
+    {"controller", 3, 3, "controller <cluster> <broker> (2.15+)", ctl_lifecycle},
+    {"advertise", 5, 5, "advertise <cluster> <broker> <host> <port>", ctl_advertise},
     {"bootstrap", 2, 2, "bootstrap <cluster>", ctl_bootstrap},
     {"ping", 1, 1, "ping", ctl_ping},
     {"help", 1, 1, "help", ctl_help},

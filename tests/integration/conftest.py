@@ -46,3 +46,11 @@ def turnout(clusters, tmp_path):
     yield t
     status = t.stop()
     assert status == 0, f"turnout exited with {status}:\n{t.log_text()[-4000:]}"
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The client matrix's table (test_client_matrix.py), when it ran."""
+    import client_matrix
+    if client_matrix.LAST_TABLE:
+        terminalreporter.write_sep("=", "client matrix: direct vs through turnout")
+        terminalreporter.write_line(client_matrix.LAST_TABLE)

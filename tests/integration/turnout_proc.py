@@ -56,6 +56,27 @@ class Turnout:
     def alive(self):
         return self.proc.poll() is None
 
+    def vbrokers(self):
+        """{vid: (cluster, broker id, listen port)} from the log; a vid that
+        listened again (after retiring) shows its latest port."""
+        out = {}
+        for vid, cluster, broker, port in re.findall(
+                r"event=vbroker_listening vid=(\d+) cluster=(\w+) broker=(-?\d+) "
+                r"listen=[\d.]+:(\d+)", self.log_text()):
+            out[int(vid)] = (cluster, int(broker), int(port))
+        return out
+
+    def vid_of(self, cluster, broker):
+        for vid, (c, b, _) in self.vbrokers().items():
+            if (c, b) == (cluster, broker):
+                return vid
+        raise AssertionError(f"no virtual broker for {cluster} broker {broker}")
+
+    def fd_count(self):
+        """Open file descriptors of the turnout process."""
+        import os
+        return len(os.listdir(f"/proc/{self.proc.pid}/fd"))
+
     def stop(self, timeout=10.0):
         """SIGTERM; returns the exit status (sanitizer reports make it non-zero)."""
         if self.proc is None:

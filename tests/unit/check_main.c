@@ -11,7 +11,10 @@ static int passed, failed;
 static const char *filter;
 
 extern const check_test prim_tests[], frame_tests[], header_tests[], golden_tests[],
-    consumer_protocol_tests[], proxy_unit_tests[], inplace_tests[];
+    consumer_protocol_tests[], proxy_unit_tests[], routes_tests[], cutover_tests[], scram_tests[],
+    sasl_tests[], sigv4_tests[], secconfig_tests[], vbroker_unit_tests[], mm2_records_tests[],
+    mm2_names_tests[], translate_tests[], translate_prop_tests[], xlate_engine_tests[],
+    inplace_tests[];
 void roundtrip_run_all(void);
 
 void check_record(const char *name, int failures)
@@ -49,6 +52,18 @@ int main(int argc, char **argv)
 	run_table(golden_tests);
 	run_table(consumer_protocol_tests);
 	run_table(proxy_unit_tests);
+	run_table(routes_tests);
+	run_table(cutover_tests);
+	run_table(scram_tests);
+	run_table(sasl_tests);
+	run_table(sigv4_tests);
+	run_table(secconfig_tests);
+	run_table(vbroker_unit_tests);
+	run_table(mm2_records_tests);
+	run_table(mm2_names_tests);
+	run_table(translate_tests);
+	run_table(translate_prop_tests);
+	run_table(xlate_engine_tests);
 	run_table(inplace_tests);
 	roundtrip_run_all();
 	printf("%d passed, %d failed\n", passed, failed);

@@ -1,0 +1,95 @@
+/*
+ * The run-time group table (see groups.h). Entries are made the first time a
+ * client names a group and live for the process: a sidecar serves a handful
+ * of groups, so a sorted-by-arrival array with linear search is enough.
+ */
+#include "proxy/groups.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "proxy/log.h"
+#include "proxy/proxy.h"
+#include "proxy/view.h"
+
+static int same(const char *s, const char *p, size_t len)
+{
+	return strlen(s) == len && memcmp(s, p, len) == 0;
+}
+
+group_rt *groups_get(proxy *px, const char *id, size_t len, int create)
+{
+	groups *gs = &px->groups;
+	for (size_t i = 0; i < gs->n; i++)
+		if (same(gs->v[i]->id, id, len))
+			return gs->v[i];
+	if (!create)
+		return NULL;
+	if (gs->n == gs->cap) {
+		size_t cap = gs->cap ? gs->cap * 2 : 8;
+		group_rt **nv = realloc(gs->v, cap * sizeof(*nv));
+		if (!nv)
+			return NULL;
+		gs->v = nv;
+		gs->cap = cap;
+	}
+	group_rt *g = calloc(1, sizeof(*g));
+	if (!g || !(g->id = strndup(id, len))) {
+		free(g);
+		return NULL;
+	}
+	cutover_init(&g->flip, routes_group(&px->cfg->routes, id, len));
+	g->cluster = g->flip.cluster;
+	gs->v[gs->n++] = g;
+	view_update(px);
+	log_info("group=%s event=group_seen cluster=%s", g->id, config_cluster_names[g->cluster]);
+	return g;
+}
+
+int groups_consumes(const group_rt *g, const char *topic, size_t len)
+{
+	for (size_t i = 0; i < g->ntopics; i++)
+		if (same(g->topics[i], topic, len))
+			return 1;
+	return 0;
+}
+
+int groups_learn_topic(group_rt *g, const char *topic, size_t len)
+{
+	if (groups_consumes(g, topic, len))
+		return 0;
+	if (g->ntopics == g->cap) {
+		size_t cap = g->cap ? g->cap * 2 : 4;
+		char **nv = realloc(g->topics, cap * sizeof(*nv));
+		if (!nv)
+			return 0;
+		g->topics = nv;
+		g->cap = cap;
+	}
+	char *t = strndup(topic, len);
+	if (!t)
+		return 0;
+	g->topics[g->ntopics++] = t;
+	log_info("group=%s event=group_topic topic=%s", g->id, t);
+	return 1;
+}
+
+int groups_cluster(proxy *px, const char *id, size_t len)
+{
+	group_rt *g = groups_get(px, id, len, 0);
+	return g ? g->cluster : routes_group(&px->cfg->routes, id, len);
+}
+
+void groups_free(groups *gs)
+{
+	for (size_t i = 0; i < gs->n; i++) {
+		for (size_t j = 0; j < gs->v[i]->ntopics; j++)
+			free(gs->v[i]->topics[j]);
+		free(gs->v[i]->topics);
+		free(gs->v[i]->id);
+		free(gs->v[i]);
+	}
+	free(gs->v);
+	gs->v = NULL;
+	gs->n = gs->cap = 0;
+}

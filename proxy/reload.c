@@ -1,0 +1,152 @@
+/*
+ * Reload (see reload.h). What may change live: routes, service, log level,
+ * timeouts. What needs a restart (listen address, advertised host, port
+ * base, cluster bootstraps) is refused rather than half applied.
+ *
+ * A group this sidecar has seen (its members talk through it) that would
+ * change cluster needs a flip: drain, translate its offsets, seed them,
+ * move the members (routing/cutover.h). This build does not drive flips
+ * yet, so such a change is refused with that reason instead of moving the
+ * group with untranslated offsets. Groups never seen here take their new
+ * route at once: no member of theirs is connected through this sidecar.
+ */
+#include "proxy/reload.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "proxy/groups.h"
+#include "proxy/log.h"
+#include "proxy/proxy.h"
+#include "proxy/view.h"
+
+static int same_str(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/* Why the new config cannot be applied live; NULL if it can. */
+static const char *needs_restart(const config *old, const config *new)
+{
+	if (!same_str(old->listen_host, new->listen_host) || old->listen_port != new->listen_port)
+		return "listen changed (restart turnout to apply)";
+	if (!same_str(old->advertised_host, new->advertised_host))
+		return "advertised_host changed (restart turnout to apply)";
+	if (old->broker_port_base != new->broker_port_base)
+		return "broker_port_base changed (restart turnout to apply)";
+	for (int c = 0; c < CLUSTER_COUNT; c++)
+		if (!same_str(old->clusters[c].bootstrap, new->clusters[c].bootstrap))
+			return "a cluster's bootstrap changed (restart turnout to apply)";
+	if (old->max_frame_bytes != new->max_frame_bytes)
+		return "max_frame_bytes changed (restart turnout to apply)";
+	for (int c = 0; c < CLUSTER_COUNT; c++)
+		if (!secconfig_tls_same(old->clusters[c].tls, new->clusters[c].tls))
+			return "a cluster's tls changed (restart turnout to apply)";
+	if (!secconfig_listen_same(old->listen_tls, new->listen_tls))
+		return "listen_tls changed (restart turnout to apply)";
+	return NULL;
+}
+
+static void file_identity(const char *path, struct stat *st)
+{
+	if (stat(path, st))
+		memset(st, 0, sizeof(*st));
+}
+
+static int changed(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev != b->st_dev || a->st_ino != b->st_ino || a->st_size != b->st_size ||
+	       a->st_mtim.tv_sec != b->st_mtim.tv_sec || a->st_mtim.tv_nsec != b->st_mtim.tv_nsec;
+}
+
+int reload_now(proxy *px, const char *trigger)
+{
+	char err[512];
+	file_identity(px->config_path, &px->config_stat);
+	config *cfg = config_load(px->config_path, err, sizeof(err));
+	const char *why = cfg ? needs_restart(px->cfg, cfg) : err;
+	if (!why && cfg) {
+		for (size_t i = 0; i < px->groups.n; i++) {
+			group_rt *g = px->groups.v[i];
+			int want = routes_group(&cfg->routes, g->id, strlen(g->id));
+			if (want != g->cluster) {
+				snprintf(
+				    err, sizeof(err),
+				    "group %s would move from %s to %s: live flips with offset "
+				    "translation are not available in this build",
+				    g->id, config_cluster_names[g->cluster],
+				    config_cluster_names[want]);
+				why = err;
+				break;
+			}
+		}
+	}
+	if (why) {
+		px->reloads_failed++;
+		snprintf(px->reload_error, sizeof(px->reload_error), "%s", why);
+		log_error("event=reload_rejected trigger=%s config=%s reason=\"%s\" "
+		          "action=\"running configuration kept\"",
+		          trigger, px->config_path, why);
+		config_free(cfg);
+		return -1;
+	}
+	config *old = px->cfg;
+	px->cfg = cfg;
+	log_threshold = cfg->log_level;
+	px->route_gen++;
+	view_update(px);
+	px->reloads_ok++;
+	px->reload_error[0] = '\0';
+	config_free(old);
+	log_info("event=reload_applied trigger=%s config=%s", trigger, px->config_path);
+	return 0;
+}
+
+static void on_hup(evutil_socket_t sig, short what, void *arg)
+{
+	(void)sig;
+	(void)what;
+	reload_now(arg, "sighup");
+}
+
+static void on_poll(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	proxy *px = arg;
+	struct stat now;
+	file_identity(px->config_path, &now);
+	if (now.st_ino == 0)
+		return; /* mid-swap or removed: keep running, look again later */
+	if (changed(&now, &px->config_stat))
+		reload_now(px, "file_changed");
+}
+
+int reload_start(proxy *px, const char *path)
+{
+	px->config_path = strdup(path);
+	if (!px->config_path)
+		return -1;
+	file_identity(path, &px->config_stat);
+	px->sighup = evsignal_new(px->base, SIGHUP, on_hup, px);
+	px->config_poll = event_new(px->base, -1, EV_PERSIST, on_poll, px);
+	struct timeval second = {1, 0};
+	if (!px->sighup || !px->config_poll || event_add(px->sighup, NULL) ||
+	    event_add(px->config_poll, &second))
+		return -1;
+	return 0;
+}
+
+void reload_stop(proxy *px)
+{
+	if (px->sighup)
+		event_free(px->sighup);
+	if (px->config_poll)
+		event_free(px->config_poll);
+	free(px->config_path);
+	px->sighup = px->config_poll = NULL;
+	px->config_path = NULL;
+}

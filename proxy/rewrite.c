@@ -4,6 +4,12 @@
  * Fetch responses (NodeEndpoints and CurrentLeader). Node ids are mapped
  * too (leaders, replicas, ISR, controller): both clusters number brokers
  * from 1, so real ids would collide in a client's view of one cluster.
+ *
+ * The proxy runs Metadata, Produce and Fetch responses through inplace.c,
+ * which changes the same fields without decoding the response; this
+ * decode-and-re-encode path serves FindCoordinator and DescribeCluster and
+ * is the reference inplace.c is tested against (tests/unit/test_inplace.c,
+ * tests/fuzz/fuzz_inplace.c).
  */
 #include "proxy/rewrite.h"
 

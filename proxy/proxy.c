@@ -12,9 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "proxy/admin.h"
 #include "proxy/aws_creds.h"
 #include "proxy/aws_ecs.h"
 #include "proxy/log.h"
+#include "proxy/metrics.h"
 #include "proxy/reload.h"
 #include "proxy/sasl.h"
 #include "proxy/tls.h"
@@ -50,11 +52,12 @@ int proxy_init(proxy *px, struct event_base *base, config *cfg)
 	TAILQ_INIT(&px->clients);
 	view_update(px);
 	TAILQ_INIT(&px->justfree);
+	px->metrics = metrics_new();
 	px->dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
 	px->janitor = event_new(base, -1, 0, janitor, px);
 	px->sigterm = evsignal_new(base, SIGTERM, on_signal, px);
 	px->sigint = evsignal_new(base, SIGINT, on_signal, px);
-	if (!px->dns || !px->janitor || !px->sigterm || !px->sigint ||
+	if (!px->metrics || !px->dns || !px->janitor || !px->sigterm || !px->sigint ||
 	    event_add(px->sigterm, NULL) || event_add(px->sigint, NULL)) {
 		log_error("event=init_failed reason=\"libevent setup failed\"");
 		return -1;
@@ -78,6 +81,11 @@ int proxy_init(proxy *px, struct event_base *base, config *cfg)
 			          config_cluster_names[c], err);
 			return -1;
 		}
+	}
+	/* before discovery: probes answer (503) while the clusters are looked up */
+	if (admin_start(px, err, sizeof(err))) {
+		log_error("event=init_failed reason=\"%s\"", err);
+		return -1;
 	}
 	for (int c = 0; c < CLUSTER_COUNT; c++)
 		cluster_start(px, c);
@@ -134,6 +142,7 @@ void proxy_shutdown(proxy *px)
 			event_free(px->clusters[c].refresh);
 	}
 	reload_stop(px);
+	admin_stop(px);
 	groups_free(&px->groups);
 	view_free(px);
 	free(px->presented_cluster_id);
@@ -143,4 +152,6 @@ void proxy_shutdown(proxy *px)
 	event_free(px->sigterm);
 	event_free(px->sigint);
 	evdns_base_free(px->dns, 0);
+	metrics_free(px->metrics);
+	px->metrics = NULL;
 }

@@ -280,6 +280,11 @@ static int group_request(client *c, const wire_req_header *h, pending *p, struct
 	int home = client_cluster(c);
 	if (!g) /* no group id (or out of memory): the broker answers as it sees fit */
 		return client_forward(c, home, in, d->len, p, h->correlation_id);
+	if (h->api_key == WIRE_API_JOIN_GROUP || h->api_key == WIRE_API_SYNC_GROUP ||
+	    h->api_key == WIRE_API_HEARTBEAT)
+		c->member_of = g; /* a member's connection (counted by /status) */
+	else if (h->api_key == WIRE_API_LEAVE_GROUP && c->member_of == g)
+		c->member_of = NULL;
 	learn_topics(g, h, d, a);
 	if (h->api_key == WIRE_API_OFFSET_COMMIT || h->api_key == WIRE_API_TXN_OFFSET_COMMIT)
 		cutover_saw_commit(&g->flip, now_ms());

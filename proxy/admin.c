@@ -190,8 +190,7 @@ static void peer_name(const struct sockaddr *sa, char *out, size_t len)
 }
 
 /* 0 when the peer may use ep; otherwise the request was answered. */
-static int check_access(proxy *px, struct evhttp_request *req, const endpoint *ep,
-                        const char *peer)
+static int check_access(proxy *px, struct evhttp_request *req, const endpoint *ep, const char *peer)
 {
 	if (ep->probe)
 		return 0;
@@ -212,7 +211,8 @@ static int check_access(proxy *px, struct evhttp_request *req, const endpoint *e
 	size_t len;
 	if (admin_auth_load(a->token_file, tok, &len, err, sizeof(err))) {
 		log_error("event=admin_refused peer=%s path=%s reason=\"%s\"", peer, ep->path, err);
-		reply_error(req, 500, "Internal Server Error", "the admin token file cannot be read");
+		reply_error(req, 500, "Internal Server Error",
+		            "the admin token file cannot be read");
 		return -1;
 	}
 	const char *got =
@@ -294,14 +294,17 @@ int admin_start(proxy *px, char *err, size_t errlen)
 	evhttp_set_timeout(as->http, ADMIN_TIMEOUT_S);
 	evhttp_set_max_headers_size(as->http, ADMIN_MAX_HEADERS);
 	evhttp_set_max_body_size(as->http, ADMIN_MAX_BODY);
+	/* every method libevent knows reaches on_request, which answers 405 */
 	evhttp_set_allowed_methods(as->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
-	                                         EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE);
+	                                         EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
+	                                         EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE |
+	                                         EVHTTP_REQ_PATCH);
 	evhttp_set_gencb(as->http, on_request, as);
 	struct evhttp_bound_socket *bound =
 	    evhttp_bind_socket_with_handle(as->http, a->host, (ev_uint16_t)a->port);
 	if (!bound) {
-		snprintf(err, errlen, "admin.listen %s:%d: cannot listen (address in use?)", a->host,
-		         a->port);
+		snprintf(err, errlen, "admin.listen %s:%d: cannot listen (address in use?)",
+		         a->host, a->port);
 		goto fail;
 	}
 	struct sockaddr_storage ss;

@@ -41,16 +41,17 @@ int admin_ready(proxy *px, cJSON *missing)
 	if (ok && !px->ready) {
 		ok = 0;
 		if (missing)
-			cJSON_AddItemToArray(missing,
-			                     cJSON_CreateString("the bootstrap listener is not open"));
+			cJSON_AddItemToArray(
+			    missing, cJSON_CreateString("the bootstrap listener is not open"));
 	}
 	if (px->cfg->mirror) {
 		if (!px->xlate) {
 			ok = 0;
 			if (missing)
 				cJSON_AddItemToArray(
-				    missing, cJSON_CreateString("mirror is configured but the "
-				                                "translation engine is not running"));
+				    missing,
+				    cJSON_CreateString("mirror is configured but the "
+				                       "translation engine is not running"));
 		} else if (!xlate_engine_ready(px->xlate)) {
 			ok = 0;
 			mm2_reader_progress p[2];
@@ -93,7 +94,8 @@ static cJSON *config_json(proxy *px)
 	if (m->last_reload > 0) {
 		cJSON *r = cJSON_AddObjectToObject(o, "last_reload");
 		cJSON_AddNumberToObject(r, "time", m->last_reload);
-		cJSON_AddStringToObject(r, "trigger", metrics_trigger_names[m->last_reload_trigger]);
+		cJSON_AddStringToObject(r, "trigger",
+		                        metrics_trigger_names[m->last_reload_trigger]);
 		cJSON_AddBoolToObject(r, "ok", m->last_reload_ok);
 		if (m->last_reload_ok)
 			cJSON_AddNullToObject(r, "error");
@@ -126,8 +128,13 @@ static cJSON *clusters_json(proxy *px)
 				continue;
 			cJSON *e = cJSON_CreateObject();
 			cJSON_AddNumberToObject(e, "id", vb->node_id);
-			cJSON_AddStringToObject(e, "host", vb->host);
-			cJSON_AddNumberToObject(e, "port", vb->port);
+			if (vb->host[0]) {
+				cJSON_AddStringToObject(e, "host", vb->host);
+				cJSON_AddNumberToObject(e, "port", vb->port);
+			} else { /* an id seen in an answer, address not learned yet */
+				cJSON_AddNullToObject(e, "host");
+				cJSON_AddNullToObject(e, "port");
+			}
 			cJSON_AddBoolToObject(e, "up", !vb->retired && !vb->missing && vb->host[0]);
 			cJSON_AddNumberToObject(e, "vid", vb->vid);
 			cJSON_AddItemToArray(b, e);
@@ -147,7 +154,10 @@ static cJSON *vbrokers_json(proxy *px)
 		cJSON_AddNumberToObject(e, "broker", vb->node_id);
 		char addr[300];
 		snprintf(addr, sizeof(addr), "%s:%d", vb->host, vb->port);
-		cJSON_AddStringToObject(e, "address", addr);
+		if (vb->host[0])
+			cJSON_AddStringToObject(e, "address", addr);
+		else
+			cJSON_AddNullToObject(e, "address");
 		if (vb->listen_port)
 			cJSON_AddNumberToObject(e, "listen_port", vb->listen_port);
 		else
@@ -211,7 +221,8 @@ static cJSON *translation_json(proxy *px, const char *group)
 			cJSON_AddNumberToObject(e, "offset", (double)p->offset);
 		else
 			cJSON_AddNullToObject(e, "offset");
-		cJSON_AddStringToObject(e, "method", translate_method_name((translate_method)p->method));
+		cJSON_AddStringToObject(e, "method",
+		                        translate_method_name((translate_method)p->method));
 		if (p->rereads_max >= 0)
 			cJSON_AddNumberToObject(e, "rereads_max", (double)p->rereads_max);
 		else
@@ -231,16 +242,18 @@ static cJSON *groups_json(proxy *px)
 		cJSON *e = cJSON_CreateObject();
 		cJSON_AddStringToObject(e, "group", g->id);
 		cJSON_AddStringToObject(e, "cluster", cluster_name(g->cluster));
-		cJSON_AddStringToObject(e, "route",
-		                        cluster_name(routes_group(&px->cfg->routes, g->id,
-		                                                  strlen(g->id))));
+		cJSON_AddStringToObject(
+		    e, "route", cluster_name(routes_group(&px->cfg->routes, g->id, strlen(g->id))));
 		cJSON_AddStringToObject(e, "state", cutover_state_name(f->state));
 		if (cutover_busy(f)) {
 			cJSON *fl = cJSON_AddObjectToObject(e, "flip");
 			cJSON_AddStringToObject(fl, "from", cluster_name(f->cluster));
 			cJSON_AddStringToObject(fl, "to", cluster_name(f->to));
-			cJSON_AddNumberToObject(fl, "began_ms", (double)f->began_ms);
-			cJSON_AddNumberToObject(fl, "state_ms", (double)f->state_ms);
+			/* the cutover clock is CLOCK_MONOTONIC milliseconds */
+			int64_t now = metrics_mono_ns() / 1000000;
+			cJSON_AddNumberToObject(fl, "elapsed_ms", (double)(now - f->began_ms));
+			cJSON_AddNumberToObject(fl, "state_elapsed_ms",
+			                        (double)(now - f->state_ms));
 		} else {
 			cJSON_AddNullToObject(e, "flip");
 		}

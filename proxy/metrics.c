@@ -23,7 +23,7 @@ const double metrics_latency_bounds[METRICS_LATENCY_BUCKETS] = {
 
 /* Seconds. A flip waits for a quiet period (5 s by default) and then
  * translates and seeds: seconds to a couple of minutes. */
-const double metrics_flip_bounds[METRICS_FLIP_BUCKETS] = {0.5, 1,  2,  5,   10,  15,
+const double metrics_flip_bounds[METRICS_FLIP_BUCKETS] = {0.5, 1,  2,  5,  10,  15,
                                                           20,  30, 45, 60, 120, 300};
 
 const char *const metrics_disconnect_names[METRICS_DISC_COUNT] = {"closed", "failed", "unreachable",

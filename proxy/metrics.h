@@ -79,10 +79,10 @@ typedef struct metrics_xlate_part {
 
 typedef struct metrics_xlate_group {
 	char *group;
-	int reverse;           /* translated target -> legacy */
-	double at;             /* wall clock, seconds */
-	uint64_t methods[4];   /* partitions per translate_method */
-	int64_t rereads_max;   /* sum of the known bounds */
+	int reverse;              /* translated target -> legacy */
+	double at;                /* wall clock, seconds */
+	uint64_t methods[4];      /* partitions per translate_method */
+	int64_t rereads_max;      /* sum of the known bounds */
 	uint64_t rereads_unknown; /* partitions whose bound is unknown */
 	size_t nparts;
 	metrics_xlate_part *parts;

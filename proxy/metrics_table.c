@@ -37,7 +37,10 @@ int metrics_escape_label(struct evbuffer *buf, const char *s)
 	const char *run = s;
 	int rc = 0;
 	for (; *s; s++) {
-		const char *esc = *s == '\\' ? "\\\\" : *s == '"' ? "\\\"" : *s == '\n' ? "\\n" : NULL;
+		const char *esc = *s == '\\'   ? "\\\\"
+		                  : *s == '"'  ? "\\\""
+		                  : *s == '\n' ? "\\n"
+		                               : NULL;
 		if (!esc)
 			continue;
 		rc |= evbuffer_add(buf, run, (size_t)(s - run));
@@ -53,7 +56,7 @@ static int escape_help(struct evbuffer *buf, const char *s)
 {
 	int rc = 0;
 	for (; *s; s++)
-		rc |= *s == '\\'  ? evbuffer_add(buf, "\\\\", 2)
+		rc |= *s == '\\'   ? evbuffer_add(buf, "\\\\", 2)
 		      : *s == '\n' ? evbuffer_add(buf, "\\n", 2)
 		                   : evbuffer_add(buf, s, 1);
 	return rc ? -1 : 0;
@@ -225,7 +228,8 @@ static void c_disconnects(metrics_out *o, proxy *px)
 {
 	for (int c = 0; c < CLUSTER_COUNT; c++)
 		for (int r = 0; r < METRICS_DISC_COUNT; r++)
-			metrics_put(o, (const char *[]){cluster_names[c], metrics_disconnect_names[r]},
+			metrics_put(o,
+			            (const char *[]){cluster_names[c], metrics_disconnect_names[r]},
 			            (double)px->metrics->upstream_disconnects[c][r]);
 }
 
@@ -252,14 +256,14 @@ static void c_cluster_up(metrics_out *o, proxy *px)
 
 static void c_vbrokers(metrics_out *o, proxy *px)
 {
-	static const char *const state[3] = {"up", "missing", "retired"};
-	double n[CLUSTER_COUNT][3] = {{0}};
+	static const char *const state[4] = {"up", "missing", "retired", "unknown"};
+	double n[CLUSTER_COUNT][4] = {{0}};
 	for (int32_t i = 0; i < px->nvbrokers; i++) {
 		const vbroker *vb = px->vbrokers[i];
-		n[vb->cluster][vb->retired ? 2 : vb->missing ? 1 : 0]++;
+		n[vb->cluster][vb->retired ? 2 : vb->missing ? 1 : !vb->host[0] ? 3 : 0]++;
 	}
 	for (int c = 0; c < CLUSTER_COUNT; c++)
-		for (int s = 0; s < 3; s++)
+		for (int s = 0; s < 4; s++)
 			metrics_put(o, (const char *[]){cluster_names[c], state[s]}, n[c][s]);
 }
 
@@ -327,8 +331,9 @@ static void x_methods(metrics_out *o, const metrics_xlate_group *g)
 {
 	static const char *const method[4] = {"none", "exact", "checkpoint", "conservative"};
 	for (int k = 0; k < 4; k++)
-		metrics_put(o, (const char *[]){g->group, g->reverse ? "reverse" : "forward", method[k]},
-		            (double)g->methods[k]);
+		metrics_put(
+		    o, (const char *[]){g->group, g->reverse ? "reverse" : "forward", method[k]},
+		    (double)g->methods[k]);
 }
 
 static void x_rereads(metrics_out *o, const metrics_xlate_group *g)
@@ -427,8 +432,9 @@ static void c_reloads(metrics_out *o, proxy *px)
 {
 	for (int t = 0; t < METRICS_TRIGGER_COUNT; t++)
 		for (int ok = 1; ok >= 0; ok--)
-			metrics_put(o, (const char *[]){metrics_trigger_names[t], ok ? "ok" : "failed"},
-			            (double)px->metrics->reloads[t][ok]);
+			metrics_put(
+			    o, (const char *[]){metrics_trigger_names[t], ok ? "ok" : "failed"},
+			    (double)px->metrics->reloads[t][ok]);
 }
 
 static void c_last_reload(metrics_out *o, proxy *px)
@@ -445,8 +451,14 @@ static void c_last_reload_ok(metrics_out *o, proxy *px)
 
 /* ---- the table ---- */
 
-#define L(...) {__VA_ARGS__, NULL}
-#define NOLABELS {NULL}
+#define L(...)                                                                                     \
+	{                                                                                          \
+		__VA_ARGS__, NULL                                                                  \
+	}
+#define NOLABELS                                                                                   \
+	{                                                                                          \
+		NULL                                                                               \
+	}
 
 const metrics_def metrics_table[] = {
     {"turnout_build_info", "gauge", "Always 1; the version label says which turnout runs.",
@@ -469,8 +481,8 @@ const metrics_def metrics_table[] = {
      "Time from a request's arrival at turnout to its answer being ready for the client "
      "(Fetch includes the broker's long poll).",
      L("api", "cluster"), c_latency},
-    {"turnout_client_received_bytes_total", "counter",
-     "Bytes of request frames read from clients.", NOLABELS, c_client_bytes_in},
+    {"turnout_client_received_bytes_total", "counter", "Bytes of request frames read from clients.",
+     NOLABELS, c_client_bytes_in},
     {"turnout_client_sent_bytes_total", "counter", "Bytes of response frames sent to clients.",
      NOLABELS, c_client_bytes_out},
     {"turnout_upstream_sent_bytes_total", "counter",
@@ -479,8 +491,7 @@ const metrics_def metrics_table[] = {
     {"turnout_upstream_received_bytes_total", "counter",
      "Bytes of response frames read from the brokers of a cluster.", L("cluster"),
      c_upstream_bytes_in},
-    {"turnout_client_connections", "gauge", "Client connections open now.", NOLABELS,
-     c_clients},
+    {"turnout_client_connections", "gauge", "Client connections open now.", NOLABELS, c_clients},
     {"turnout_client_connections_total", "counter", "Client connections accepted.", NOLABELS,
      c_clients_total},
     {"turnout_upstream_connections", "gauge",
@@ -498,11 +509,12 @@ const metrics_def metrics_table[] = {
      "Failed rounds of turnout's own metadata discovery of a cluster (retried every second).",
      L("cluster"), c_discovery_failures},
     {"turnout_cluster_up", "gauge",
-     "1 when the cluster answered metadata and its last discovery round succeeded.",
-     L("cluster"), c_cluster_up},
+     "1 when the cluster answered metadata and its last discovery round succeeded.", L("cluster"),
+     c_cluster_up},
     {"turnout_virtual_brokers", "gauge",
      "Virtual brokers by cluster and state: up (in the latest metadata), missing (absent "
-     "from recent refreshes), retired.",
+     "from recent refreshes), retired, unknown (an id seen in an answer, address not yet "
+     "known).",
      L("cluster", "state"), c_vbrokers},
     {"turnout_group_route", "gauge",
      "1 for the cluster a consumer group seen by this sidecar is served on now, 0 for the "
@@ -553,11 +565,10 @@ const metrics_def metrics_table[] = {
      "Configuration reloads by trigger (sighup, file_changed, admin) and result (ok, failed).",
      L("trigger", "result"), c_reloads},
     {"turnout_config_last_reload_timestamp_seconds", "gauge",
-     "When the last reload ran (Unix time); absent before the first.", NOLABELS,
-     c_last_reload},
+     "When the last reload ran (Unix time); absent before the first.", NOLABELS, c_last_reload},
     {"turnout_config_last_reload_success", "gauge",
-     "1 if the last reload was applied, 0 if it was rejected; absent before the first.",
-     NOLABELS, c_last_reload_ok},
+     "1 if the last reload was applied, 0 if it was rejected; absent before the first.", NOLABELS,
+     c_last_reload_ok},
     {NULL, NULL, NULL, NOLABELS, NULL},
 };
 

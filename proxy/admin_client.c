@@ -70,8 +70,8 @@ static const char *error_text(enum evhttp_request_error e)
 }
 
 int admin_client_request(const char *addr, const char *method, const char *path,
-                         const char *token_file, int timeout_s, int *status, char **body,
-                         char *err, size_t errlen)
+                         const char *token_file, int timeout_s, int *status, char **body, char *err,
+                         size_t errlen)
 {
 	if (strncmp(addr, "http://", 7) == 0)
 		addr += 7;

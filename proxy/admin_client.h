@@ -17,7 +17,7 @@
  * on failure -1 with err.
  */
 int admin_client_request(const char *addr, const char *method, const char *path,
-                         const char *token_file, int timeout_s, int *status, char **body,
-                         char *err, size_t errlen);
+                         const char *token_file, int timeout_s, int *status, char **body, char *err,
+                         size_t errlen);
 
 #endif

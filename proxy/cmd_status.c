@@ -27,12 +27,13 @@ typedef struct opts {
 
 static void status_usage(FILE *f)
 {
-	fprintf(f, "usage: turnout status [--admin HOST:PORT] [--token-file FILE] [--json]\n"
-	           "                      [--watch [SECONDS]]\n"
-	           "Shows a running turnout's clusters, virtual brokers, routes and groups\n"
-	           "(GET /status on its admin server, default %s).\n"
-	           "--watch redraws every SECONDS (default 2) until interrupted.\n",
-	           ADMIN_DEFAULT_ADDR);
+	fprintf(f,
+	        "usage: turnout status [--admin HOST:PORT] [--token-file FILE] [--json]\n"
+	        "                      [--watch [SECONDS]]\n"
+	        "Shows a running turnout's clusters, virtual brokers, routes and groups\n"
+	        "(GET /status on its admin server, default %s).\n"
+	        "--watch redraws every SECONDS (default 2) until interrupted.\n",
+	        ADMIN_DEFAULT_ADDR);
 }
 
 static void reload_usage(FILE *f)
@@ -112,11 +113,13 @@ static void print_header(const cJSON *st)
 	       num(st, "pid", 0), up, truthy(st, "ready") ? "yes" : "NO");
 	const cJSON *nr = cJSON_GetObjectItemCaseSensitive(st, "not_ready");
 	const cJSON *e;
-	cJSON_ArrayForEach(e, nr) if (cJSON_IsString(e)) printf("  not ready: %s\n", e->valuestring);
+	cJSON_ArrayForEach(e, nr) if (cJSON_IsString(e))
+	    printf("  not ready: %s\n", e->valuestring);
 	const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(st, "config");
 	const char *sha = str(cfg, "sha256");
-	printf("config %s  sha256 %.12s  reloads %.0f ok / %.0f rejected", or_dash(str(cfg, "source")),
-	       or_dash(sha), num(cfg, "reloads_ok", 0), num(cfg, "reloads_failed", 0));
+	printf("config %s  sha256 %.12s  reloads %.0f ok / %.0f rejected",
+	       or_dash(str(cfg, "source")), or_dash(sha), num(cfg, "reloads_ok", 0),
+	       num(cfg, "reloads_failed", 0));
 	const cJSON *lr = cJSON_GetObjectItemCaseSensitive(cfg, "last_reload");
 	if (cJSON_IsObject(lr)) {
 		char at[16];
@@ -188,8 +191,9 @@ static void print_routes(const cJSON *st)
 {
 	const cJSON *r = cJSON_GetObjectItemCaseSensitive(st, "routes");
 	const cJSON *p = cJSON_GetObjectItemCaseSensitive(r, "producers");
-	printf("\nROUTES\ndefault %s  service %s  producers %s\n", or_dash(str(r, "default_cluster")),
-	       or_dash(str(r, "service")), or_dash(str(p, "cluster")));
+	printf("\nROUTES\ndefault %s  service %s  producers %s\n",
+	       or_dash(str(r, "default_cluster")), or_dash(str(r, "service")),
+	       or_dash(str(p, "cluster")));
 	print_name_map("  producer topics: ", cJSON_GetObjectItemCaseSensitive(p, "topics"));
 	print_name_map("  read overrides:  ", cJSON_GetObjectItemCaseSensitive(r, "topics"));
 	const cJSON *g = cJSON_GetObjectItemCaseSensitive(r, "groups"), *e;
@@ -234,14 +238,15 @@ static void print_translation(const cJSON *t)
 static void print_groups(const cJSON *st)
 {
 	const cJSON *gs = cJSON_GetObjectItemCaseSensitive(st, "groups"), *g;
-	printf("\nGROUPS\n%-24s %-8s %-8s %-12s %-8s %-6s %s\n", "group", "cluster", "route", "state",
-	       "members", "flips", "topics");
+	printf("\nGROUPS\n%-24s %-8s %-8s %-12s %-8s %-6s %s\n", "group", "cluster", "route",
+	       "state", "members", "flips", "topics");
 	cJSON_ArrayForEach(g, gs)
 	{
 		char topics[256] = "";
 		const cJSON *t = cJSON_GetObjectItemCaseSensitive(g, "topics"), *x;
 		cJSON_ArrayForEach(x, t) if (cJSON_IsString(x) &&
-		                             strlen(topics) + strlen(x->valuestring) + 3 < sizeof(topics))
+		                             strlen(topics) + strlen(x->valuestring) + 3 <
+		                                 sizeof(topics))
 		{
 			if (topics[0])
 				strcat(topics, ",");
@@ -251,19 +256,21 @@ static void print_groups(const cJSON *st)
 		snprintf(flips, sizeof(flips), "%.0f/%.0f", num(g, "flips", 0),
 		         num(g, "flip_failures", 0));
 		printf("%-24s %-8s %-8s %-12s %-8.0f %-6s %s\n", or_dash(str(g, "group")),
-		       or_dash(str(g, "cluster")), or_dash(str(g, "route")), or_dash(str(g, "state")),
-		       num(g, "member_connections", 0), flips, or_dash(topics));
+		       or_dash(str(g, "cluster")), or_dash(str(g, "route")),
+		       or_dash(str(g, "state")), num(g, "member_connections", 0), flips,
+		       or_dash(topics));
 		const cJSON *f = cJSON_GetObjectItemCaseSensitive(g, "flip");
 		if (cJSON_IsObject(f)) {
 			char el[32], sel[32];
 			duration(num(f, "elapsed_ms", 0) / 1000.0, el, sizeof(el));
 			duration(num(f, "state_elapsed_ms", 0) / 1000.0, sel, sizeof(sel));
 			printf("    FLIP %s -> %s: %s for %s (flip running %s)\n",
-			       or_dash(str(f, "from")), or_dash(str(f, "to")), or_dash(str(g, "state")),
-			       sel, el);
+			       or_dash(str(f, "from")), or_dash(str(f, "to")),
+			       or_dash(str(g, "state")), sel, el);
 		}
 		if (num(g, "last_pause_ms", -1) >= 0)
-			printf("    last flip paused the group %.0f ms\n", num(g, "last_pause_ms", 0));
+			printf("    last flip paused the group %.0f ms\n",
+			       num(g, "last_pause_ms", 0));
 		if (str(g, "last_failure"))
 			printf("    last flip failed: %s\n", str(g, "last_failure"));
 		print_translation(cJSON_GetObjectItemCaseSensitive(g, "translation"));
@@ -285,9 +292,10 @@ static void print_mirror(const cJSON *st)
 		char age[32] = "-";
 		if (num(r, "newest_record_age_seconds", -1) >= 0)
 			duration(num(r, "newest_record_age_seconds", 0), age, sizeof(age));
-		printf("  %-12s %-7s %-40s %s  records %.0f  newest %s old\n", or_dash(str(r, "kind")),
-		       or_dash(str(r, "cluster")), or_dash(str(r, "topic")),
-		       truthy(r, "ready") ? "read to end" : "catching up", num(r, "records", 0), age);
+		printf("  %-12s %-7s %-40s %s  records %.0f  newest %s old\n",
+		       or_dash(str(r, "kind")), or_dash(str(r, "cluster")),
+		       or_dash(str(r, "topic")), truthy(r, "ready") ? "read to end" : "catching up",
+		       num(r, "records", 0), age);
 	}
 }
 
@@ -356,7 +364,8 @@ int cmd_status(int argc, char **argv)
 				char *end;
 				long s = strtol(argv[++i], &end, 10);
 				if (*end || s < 1 || s > 3600) {
-					fprintf(stderr, "turnout status: --watch: 1..3600 seconds\n");
+					fprintf(stderr,
+					        "turnout status: --watch: 1..3600 seconds\n");
 					return 2;
 				}
 				o.watch = (int)s;

@@ -67,7 +67,10 @@ static int key_char(char ch)
 static void jw_member(jw *w, const char *k, size_t kn, const char *v, size_t vn, int quoted)
 {
 	size_t mark = w->len;
-	jw_raw(w, ",\"", 2);
+	if (w->len && w->p[w->len - 1] == '{')
+		jw_raw(w, "\"", 1); /* the object's first member */
+	else
+		jw_raw(w, ",\"", 2);
 	jw_str(w, k, kn);
 	jw_raw(w, "\":\"", 3);
 	if (!quoted) {
@@ -133,8 +136,10 @@ size_t log_logfmt_to_json(const char *line, const char *prefix, char *out, size_
 	if (msg && !w.full)
 		jw_member(&w, "msg", 3, msg, msgn, 0);
 	if (w.full) {
-		memcpy(out + w.len, trunc, sizeof(trunc)); /* the reserve was kept for this */
-		return w.len + sizeof(trunc) - 1;
+		const char *t = trunc + (w.len && out[w.len - 1] == '{'); /* no comma first */
+		size_t tn = strlen(t) + 1;
+		memcpy(out + w.len, t, tn); /* the reserve was kept for this */
+		return w.len + tn - 1;
 	}
 	out[w.len] = '}';
 	out[w.len + 1] = '\0';

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from confluent_kafka import Consumer, Producer
 
-from harness import REPO, kcat_consume, unique_group, unique_topic, wait_until
+from harness import REPO, kafka_request, kcat_consume, unique_group, unique_topic, wait_until
 from turnout_proc import TURNOUT, Turnout
 
 
@@ -458,7 +458,13 @@ def scrape_after_traffic(clusters, t):
         got += m is not None and not m.error()
     c.close()
     assert t.admin_json("/reload", "POST")[0] == 200
-    return scrape(t)
+    # a request turnout refuses (a Metadata version it did not offer): an error
+    with socket.create_connection(t.addr, timeout=10) as s:
+        s.sendall(kafka_request(3, 999, 7, b"\x00\x00\x00\x00"))
+        assert s.recv(100) == b""  # closed with the reason in the log
+    fams = scrape(t)
+    assert value(fams, "turnout_request_errors_total", api="Metadata", cluster="turnout") == 1
+    return fams
 
 
 # Families whose samples need a translation engine or a finished flip; their

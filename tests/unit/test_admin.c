@@ -167,8 +167,9 @@ static void test_metrics_render_format_and_escaping(void)
 	CHECK(!strstr(s, "turnout_requests_total{api=\"Fetch\"")); /* zero series left out */
 	CHECK(has_line(s, "turnout_client_received_bytes_total 1234"));
 	CHECK(has_line(s, "turnout_upstream_sent_bytes_total{cluster=\"target\"} 99"));
-	CHECK(has_line(s, "turnout_upstream_disconnects_total{cluster=\"legacy\",reason=\"timeout\"} "
-	                  "3"));
+	CHECK(has_line(s,
+	               "turnout_upstream_disconnects_total{cluster=\"legacy\",reason=\"timeout\"} "
+	               "3"));
 	CHECK(has_line(s, "turnout_build_info{version=\"0.1.0\"} 1"));
 	CHECK(has_line(s, "turnout_ready 1"));
 	CHECK(has_line(s, "turnout_virtual_brokers{cluster=\"target\",state=\"missing\"} 1"));
@@ -177,10 +178,12 @@ static void test_metrics_render_format_and_escaping(void)
 	/* the group's name, escaped */
 	CHECK(has_line(s, "turnout_group_route{group=\"or\\\"ders\\\\1\",cluster=\"legacy\"} 1"));
 	CHECK(has_line(s, "turnout_group_route{group=\"or\\\"ders\\\\1\",cluster=\"target\"} 0"));
-	CHECK(has_line(s, "turnout_group_cutover_state{group=\"or\\\"ders\\\\1\",state=\"serving\"} "
-	                  "1"));
-	CHECK(has_line(s, "turnout_group_cutover_state{group=\"or\\\"ders\\\\1\",state=\"seeding\"} "
-	                  "0"));
+	CHECK(has_line(s,
+	               "turnout_group_cutover_state{group=\"or\\\"ders\\\\1\",state=\"serving\"} "
+	               "1"));
+	CHECK(has_line(s,
+	               "turnout_group_cutover_state{group=\"or\\\"ders\\\\1\",state=\"seeding\"} "
+	               "0"));
 	CHECK(has_line(s, "turnout_group_cutover_state_code{group=\"or\\\"ders\\\\1\"} 0"));
 	/* no reload yet: the last-reload gauges have no sample */
 	CHECK(!has_line(s, "turnout_config_last_reload_success 0"));
@@ -211,7 +214,8 @@ static void test_metrics_histogram_buckets(void)
 	for (size_t i = 0; i < 5; i++)
 		metrics_hist_observe(h, metrics_latency_bounds, METRICS_LATENCY_BUCKETS, obs[i]);
 	char *s = render(&f.px);
-	const char *pre = "turnout_request_duration_seconds_bucket{api=\"Metadata\",cluster=\"turnout\",";
+	const char *pre =
+	    "turnout_request_duration_seconds_bucket{api=\"Metadata\",cluster=\"turnout\",";
 	char line[300];
 	/* cumulative: 0.0005 holds 2 (a bound is inclusive), 0.0025 holds 3, 0.5 holds 4 */
 	static const struct {
@@ -223,10 +227,12 @@ static void test_metrics_histogram_buckets(void)
 		snprintf(line, sizeof(line), "%sle=\"%s\"} %d", pre, want[i].le, want[i].n);
 		CHECKF(has_line(s, line), "missing %s", line);
 	}
-	CHECK(has_line(s, "turnout_request_duration_seconds_count{api=\"Metadata\",cluster=\"turnout\"}"
-	                  " 5"));
-	CHECK(strstr(s, "turnout_request_duration_seconds_sum{api=\"Metadata\",cluster=\"turnout\"} "
-	                "100.302"));
+	CHECK(has_line(
+	    s, "turnout_request_duration_seconds_count{api=\"Metadata\",cluster=\"turnout\"}"
+	       " 5"));
+	CHECK(strstr(s,
+	             "turnout_request_duration_seconds_sum{api=\"Metadata\",cluster=\"turnout\"} "
+	             "100.302"));
 	free(s);
 	fake_free(&f);
 }
@@ -245,18 +251,23 @@ static void test_metrics_flip_observe_hook(void)
 	metrics_flip_observe(m, "g1", 5, CLUSTER_LEGACY, 1, 1); /* bad cluster: ignored */
 	CHECK(m->nflips == 2);
 	char *s = render(&f.px);
-	CHECK(has_line(s, "turnout_flip_duration_seconds_bucket{from=\"legacy\",to=\"target\",result="
-	                  "\"ok\",le=\"0.5\"} 1"));
-	CHECK(has_line(s, "turnout_flip_duration_seconds_bucket{from=\"legacy\",to=\"target\",result="
-	                  "\"ok\",le=\"10\"} 2"));
-	CHECK(has_line(s, "turnout_flip_duration_seconds_count{from=\"legacy\",to=\"target\",result="
-	                  "\"ok\"} 2"));
+	CHECK(has_line(s,
+	               "turnout_flip_duration_seconds_bucket{from=\"legacy\",to=\"target\",result="
+	               "\"ok\",le=\"0.5\"} 1"));
+	CHECK(has_line(s,
+	               "turnout_flip_duration_seconds_bucket{from=\"legacy\",to=\"target\",result="
+	               "\"ok\",le=\"10\"} 2"));
+	CHECK(has_line(s,
+	               "turnout_flip_duration_seconds_count{from=\"legacy\",to=\"target\",result="
+	               "\"ok\"} 2"));
 	CHECK(has_line(s, "turnout_flip_duration_seconds_sum{from=\"legacy\",to=\"target\",result="
 	                  "\"ok\"} 7.7000000000000002"));
-	CHECK(has_line(s, "turnout_flip_duration_seconds_bucket{from=\"target\",to=\"legacy\",result="
-	                  "\"failed\",le=\"30\"} 0"));
-	CHECK(has_line(s, "turnout_flip_duration_seconds_bucket{from=\"target\",to=\"legacy\",result="
-	                  "\"failed\",le=\"45\"} 1"));
+	CHECK(has_line(s,
+	               "turnout_flip_duration_seconds_bucket{from=\"target\",to=\"legacy\",result="
+	               "\"failed\",le=\"30\"} 0"));
+	CHECK(has_line(s,
+	               "turnout_flip_duration_seconds_bucket{from=\"target\",to=\"legacy\",result="
+	               "\"failed\",le=\"45\"} 1"));
 	free(s);
 	fake_free(&f);
 }
@@ -265,20 +276,27 @@ static void test_metrics_xlate_observe_and_status(void)
 {
 	fake f;
 	if (fake_init(&f, "{\"routes\": {\"groups\": {\"or\\\"ders\\\\1\": \"target\"}, "
-	                  "\"producers\": {\"topics\": {\"audit\": \"target\"}}}, " CLUSTERS_JSON "}")) {
+	                  "\"producers\": {\"topics\": {\"audit\": \"target\"}}}, " CLUSTERS_JSON
+	                  "}")) {
 		fake_free(&f);
 		return;
 	}
 	xlate_partition parts[3] = {
-	    {.topic = "payments", .partition = 0, .committed = 100,
+	    {.topic = "payments",
+	     .partition = 0,
+	     .committed = 100,
 	     .r = {.method = TRANSLATE_EXACT, .offset = 90, .rereads_max = 0}},
-	    {.topic = "payments", .partition = 1, .committed = 50,
+	    {.topic = "payments",
+	     .partition = 1,
+	     .committed = 50,
 	     .r = {.method = TRANSLATE_CONSERVATIVE, .offset = 41, .rereads_max = 7}},
-	    {.topic = "payments", .partition = 2, .committed = 5,
+	    {.topic = "payments",
+	     .partition = 2,
+	     .committed = 5,
 	     .r = {.method = TRANSLATE_NONE, .offset = -1, .rereads_max = -1}},
 	};
-	xlate_group_result res = {.group = "or\"ders\\1", .dir = TRANSLATE_FORWARD, .n = 3,
-	                          .parts = parts};
+	xlate_group_result res = {
+	    .group = "or\"ders\\1", .dir = TRANSLATE_FORWARD, .n = 3, .parts = parts};
 	metrics_xlate_observe(f.px.metrics, &res);
 	parts[1].r.rereads_max = 9; /* a newer translation replaces the older one */
 	metrics_xlate_observe(f.px.metrics, &res);
@@ -289,8 +307,9 @@ static void test_metrics_xlate_observe_and_status(void)
 	CHECK(has_line(s, "turnout_translation_partitions{group=\"or\\\"ders\\\\1\",direction="
 	                  "\"forward\",method=\"none\"} 1"));
 	CHECK(has_line(s, "turnout_translation_rereads_max{group=\"or\\\"ders\\\\1\"} 9"));
-	CHECK(has_line(s, "turnout_translation_rereads_unknown_partitions{group=\"or\\\"ders\\\\1\"} "
-	                  "0"));
+	CHECK(has_line(s,
+	               "turnout_translation_rereads_unknown_partitions{group=\"or\\\"ders\\\\1\"} "
+	               "0"));
 	free(s);
 
 	/* the status document */
@@ -318,9 +337,9 @@ static void test_metrics_xlate_observe_and_status(void)
 	CHECK(cJSON_GetObjectItem(v3, "listen_port")->valueint == 40002);
 	CHECK(strcmp(cJSON_GetObjectItem(v3, "state")->valuestring, "missing") == 0);
 	cJSON *routes = cJSON_GetObjectItem(st, "routes");
-	CHECK(strcmp(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(routes, "producers"),
-	                                                     "topics"),
-	                                 "audit")
+	CHECK(strcmp(cJSON_GetObjectItem(
+	                 cJSON_GetObjectItem(cJSON_GetObjectItem(routes, "producers"), "topics"),
+	                 "audit")
 	                 ->valuestring,
 	             "target") == 0);
 	cJSON *g = cJSON_GetArrayItem(cJSON_GetObjectItem(st, "groups"), 0);
@@ -418,8 +437,9 @@ static void test_log_logfmt_to_json(void)
 	char out[512];
 	log_logfmt_to_json("client=12 event=closed peer=127.0.0.1:5 reason=\"a \\\"b\\\" c\" n=3",
 	                   "{\"ts\":\"T\",\"level\":\"info\"", out, sizeof(out));
-	CHECKF(strcmp(out, "{\"ts\":\"T\",\"level\":\"info\",\"client\":\"12\",\"event\":\"closed\","
-	                   "\"peer\":\"127.0.0.1:5\",\"reason\":\"a \\\"b\\\" c\",\"n\":\"3\"}") == 0,
+	CHECKF(strcmp(out,
+	              "{\"ts\":\"T\",\"level\":\"info\",\"client\":\"12\",\"event\":\"closed\","
+	              "\"peer\":\"127.0.0.1:5\",\"reason\":\"a \\\"b\\\" c\",\"n\":\"3\"}") == 0,
 	       "%s", out);
 	cJSON *j = cJSON_Parse(out);
 	CHECK(j && strcmp(cJSON_GetObjectItem(j, "reason")->valuestring, "a \"b\" c") == 0);
@@ -455,10 +475,10 @@ static void test_config_admin_and_log(void)
 	      c->admin.port == 9644 && !c->admin.allow_remote && !c->admin.token_file &&
 	      c->log_format == LOG_FORMAT_LOGFMT);
 	config_free(c);
-	c = config_parse("{\"admin\": {\"listen\": \"0.0.0.0:9000\", \"allow_remote\": true, "
-	                 "\"token_file\": \"/run/t\"}, \"log\": {\"format\": \"json\"}, " CLUSTERS_JSON
-	                 "}",
-	                 err, sizeof(err));
+	c = config_parse(
+	    "{\"admin\": {\"listen\": \"0.0.0.0:9000\", \"allow_remote\": true, "
+	    "\"token_file\": \"/run/t\"}, \"log\": {\"format\": \"json\"}, " CLUSTERS_JSON "}",
+	    err, sizeof(err));
 	CHECKF(c != NULL, "%s", err);
 	CHECK(c && c->admin.port == 9000 && c->admin.allow_remote &&
 	      strcmp(c->admin.token_file, "/run/t") == 0 && c->log_format == LOG_FORMAT_JSON);
@@ -468,7 +488,8 @@ static void test_config_admin_and_log(void)
 	} bad[] = {
 	    {"{\"admin\": {\"port\": 1}, " CLUSTERS_JSON "}", "admin.port: unknown key"},
 	    {"{\"admin\": {\"listen\": \"nowhere\"}, " CLUSTERS_JSON "}", "admin.listen: must be"},
-	    {"{\"admin\": {\"allow_remote\": 1}, " CLUSTERS_JSON "}", "admin.allow_remote: must be"},
+	    {"{\"admin\": {\"allow_remote\": 1}, " CLUSTERS_JSON "}",
+	     "admin.allow_remote: must be"},
 	    {"{\"admin\": {\"token_file\": \"\"}, " CLUSTERS_JSON "}", "admin.token_file: must be"},
 	    {"{\"admin\": [], " CLUSTERS_JSON "}", "admin: must be an object"},
 	    {"{\"log\": {\"format\": \"xml\"}, " CLUSTERS_JSON "}", "log.format: must be"},

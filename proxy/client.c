@@ -612,8 +612,12 @@ void client_close(client *c, const char *reason)
 	if (c->closed)
 		return;
 	c->closed = 1;
-	log_info("client=%d event=closed peer=%s reason=\"%s\" pending=%d", c->id, c->peer, reason,
-	         c->npending);
+	if (c->member_of) /* a group member's connection: say which group */
+		log_info("client=%d group=%s event=closed peer=%s reason=\"%s\" pending=%d", c->id,
+		         c->member_of->id, c->peer, reason, c->npending);
+	else
+		log_info("client=%d event=closed peer=%s reason=\"%s\" pending=%d", c->id, c->peer,
+		         reason, c->npending);
 	count_unanswered(c, reason);
 	if (c->bev) {
 		bufferevent_disable(c->bev, EV_READ | EV_WRITE);

@@ -159,7 +159,7 @@ void log_line(log_level level, const char *fmt, ...)
 	gettimeofday(&tv, NULL);
 	struct tm tm;
 	gmtime_r(&tv.tv_sec, &tm);
-	char ts[32];
+	char ts[64]; /* room for any int the compiler can imagine in each field */
 	snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
 	         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
 	         (int)(tv.tv_usec / 1000));

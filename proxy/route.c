@@ -236,7 +236,8 @@ static wire_str group_of(const wire_req_header *h, const decoded *d)
 }
 
 /* Topics a group consumes, from what its members say and commit. */
-static void learn_topics(group_rt *g, const wire_req_header *h, const decoded *d, wire_arena *a)
+static void learn_topics(const client *c, group_rt *g, const wire_req_header *h, const decoded *d,
+                         wire_arena *a)
 {
 	if (h->api_key == WIRE_API_JOIN_GROUP) {
 		const wire_join_group_req *rq = &d->m.jg;
@@ -249,8 +250,8 @@ static void learn_topics(group_rt *g, const wire_req_header *h, const decoded *d
 		const wire_bytes md = rq->protocols.v[0].metadata;
 		if (md.len <= 0 ||
 		    wire_subscription_parse(md.p, (size_t)md.len, a, &s, &v, err, sizeof(err))) {
-			log_warn("group=%s event=subscription_unreadable reason=\"%s\"", g->id,
-			         md.len <= 0 ? "empty" : err);
+			log_warn("client=%d group=%s event=subscription_unreadable reason=\"%s\"",
+			         c->id, g->id, md.len <= 0 ? "empty" : err);
 			return;
 		}
 		for (int32_t i = 0; i < s.topics.n; i++)
@@ -285,7 +286,7 @@ static int group_request(client *c, const wire_req_header *h, pending *p, struct
 		c->member_of = g; /* a member's connection (counted by /status) */
 	else if (h->api_key == WIRE_API_LEAVE_GROUP && c->member_of == g)
 		c->member_of = NULL;
-	learn_topics(g, h, d, a);
+	learn_topics(c, g, h, d, a);
 	if (h->api_key == WIRE_API_OFFSET_COMMIT || h->api_key == WIRE_API_TXN_OFFSET_COMMIT)
 		cutover_saw_commit(&g->flip, now_ms());
 	if (g->cluster == home || h->api_key == WIRE_API_OFFSET_COMMIT ||

@@ -43,10 +43,7 @@ static int readable(const char *path, const char *field, char *err, size_t errle
 	return -1;
 }
 
-/* Refuses every passphrase: an encrypted key_file fails to load with a clear
- * error instead of OpenSSL prompting on the terminal (a sidecar has none, and
- * a prompt would hang start-up). */
-static int no_passphrase(char *buf, int size, int rwflag, void *u)
+int tls_no_passphrase(char *buf, int size, int rwflag, void *u)
 {
 	(void)buf;
 	(void)size;
@@ -69,7 +66,7 @@ static int load_cert_key(SSL_CTX *ctx, const char *where, const char *cert, cons
 	snprintf(f, sizeof(f), "%.100s.key_file", where);
 	if (readable(key, f, err, errlen))
 		return -1;
-	SSL_CTX_set_default_passwd_cb(ctx, no_passphrase);
+	SSL_CTX_set_default_passwd_cb(ctx, tls_no_passphrase);
 	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1 ||
 	    SSL_CTX_check_private_key(ctx) != 1)
 		return ssl_fail(err, errlen, f,

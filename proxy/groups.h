@@ -21,6 +21,8 @@ typedef struct group_rt {
 	int cluster;   /* where the group is served now */
 	cutover flip;  /* state of a move between clusters */
 	void *flip_io; /* cutover I/O of the flip under way (flip.c) */
+	int settling;  /* flipped: fetches stay held until a member has read the
+	                  seeded offsets at the new coordinator (flip.c) */
 } group_rt;
 
 typedef struct groups {

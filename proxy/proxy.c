@@ -14,6 +14,7 @@
 
 #include "proxy/aws_creds.h"
 #include "proxy/aws_ecs.h"
+#include "proxy/flip.h"
 #include "proxy/log.h"
 #include "proxy/reload.h"
 #include "proxy/sasl.h"
@@ -79,6 +80,10 @@ int proxy_init(proxy *px, struct event_base *base, config *cfg)
 			return -1;
 		}
 	}
+	if (flip_start(px, err, sizeof(err))) {
+		log_error("event=init_failed reason=\"translation engine: %s\"", err);
+		return -1;
+	}
 	for (int c = 0; c < CLUSTER_COUNT; c++)
 		cluster_start(px, c);
 	return 0;
@@ -134,6 +139,7 @@ void proxy_shutdown(proxy *px)
 			event_free(px->clusters[c].refresh);
 	}
 	reload_stop(px);
+	flip_stop(px); /* before the groups its jobs name */
 	groups_free(&px->groups);
 	view_free(px);
 	free(px->presented_cluster_id);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "proxy/flip.h"
 #include "proxy/frameio.h"
 #include "proxy/groups.h"
 #include "proxy/local.h"
@@ -270,6 +271,26 @@ static void learn_topics(group_rt *g, const wire_req_header *h, const decoded *d
 	}
 }
 
+/*
+ * While a flip reads and seeds a group's offsets, the old coordinator must
+ * not change them and members must not rejoin there. Its requests are
+ * answered with COORDINATOR_LOAD_IN_PROGRESS: every client treats it as
+ * "the coordinator is busy, retry after a backoff" and keeps its member id,
+ * assignment and fetch positions (librdkafka's err_action RETRY, the Java and
+ * kafka-python coordinators retry it on Join, Sync, Heartbeat, OffsetFetch
+ * and OffsetCommit; a commit is retried, not failed). NOT_COORDINATOR would
+ * also keep positions but sends members to FindCoordinator, which still
+ * names the old cluster, in a tight loop; UNKNOWN_MEMBER_ID or
+ * ILLEGAL_GENERATION would drop the assignment and, on OffsetCommit, raise
+ * CommitFailedException in Java (reference §7).
+ */
+static int fenced_api(int16_t api)
+{
+	return api == WIRE_API_JOIN_GROUP || api == WIRE_API_SYNC_GROUP ||
+	       api == WIRE_API_HEARTBEAT || api == WIRE_API_OFFSET_FETCH ||
+	       api == WIRE_API_OFFSET_COMMIT;
+}
+
 static int group_request(client *c, const wire_req_header *h, pending *p, struct evbuffer *in,
                          const decoded *d, wire_arena *a)
 {
@@ -282,6 +303,13 @@ static int group_request(client *c, const wire_req_header *h, pending *p, struct
 	learn_topics(g, h, d, a);
 	if (h->api_key == WIRE_API_OFFSET_COMMIT || h->api_key == WIRE_API_TXN_OFFSET_COMMIT)
 		cutover_saw_commit(&g->flip, now_ms());
+	if (g->cluster == home && fenced_api(h->api_key) && flip_fenced(g)) {
+		int rc = answer_error(c, h, d, p, KERR_COORDINATOR_LOAD_IN_PROGRESS, a);
+		evbuffer_drain(in, d->len);
+		return rc;
+	}
+	if (g->cluster == home && h->api_key == WIRE_API_OFFSET_FETCH)
+		flip_member_resumed(px, g);
 	if (g->cluster == home || h->api_key == WIRE_API_OFFSET_COMMIT ||
 	    h->api_key == WIRE_API_TXN_OFFSET_COMMIT || h->api_key == WIRE_API_LEAVE_GROUP)
 		return client_forward(c, home, in, d->len, p, h->correlation_id);

@@ -109,3 +109,9 @@ int cutover_busy(const cutover *c)
 {
 	return c->state != CUTOVER_SERVING;
 }
+
+int cutover_fences(const cutover *c)
+{
+	return c->state == CUTOVER_SNAPSHOT || c->state == CUTOVER_TRANSLATING ||
+	       c->state == CUTOVER_SEEDING;
+}

@@ -68,5 +68,8 @@ int cutover_freeze_over(const cutover *c, int64_t now_ms, int64_t quiet_ms, int6
 /* Fetches of the group's topics are held on the old cluster. */
 int cutover_holds_fetches(const cutover *c);
 int cutover_busy(const cutover *c); /* a flip is under way */
+/* The group is fenced on the old cluster (SNAPSHOT to SEEDING): its offsets
+ * are being read and must not change under the reader. */
+int cutover_fences(const cutover *c);
 
 #endif

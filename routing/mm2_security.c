@@ -38,7 +38,8 @@ static void oauth_refresh(rd_kafka_t *rk, const char *config, void *opaque)
 		rd_kafka_oauthbearer_set_token_failure(rk, why);
 		return;
 	}
-	int rc = msk_iam_oauth_token(&c, s->region, now, TOKEN_USER_AGENT, &token, err, sizeof(err));
+	int rc =
+	    msk_iam_oauth_token(&c, s->region, now, TOKEN_USER_AGENT, &token, err, sizeof(err));
 	aws_creds_clear(&c);
 	if (rc) {
 		rd_kafka_oauthbearer_set_token_failure(rk, err);
@@ -63,11 +64,12 @@ static int set_tls(rd_kafka_conf_t *conf, const config_tls *t, char *err, size_t
 		return -1;
 	}
 	return (t->ca_file && mm2_rk_set(conf, "ssl.ca.location", t->ca_file, err, errlen)) ||
-	       (t->cert_file &&
-	        mm2_rk_set(conf, "ssl.certificate.location", t->cert_file, err, errlen)) ||
-	       (t->key_file && mm2_rk_set(conf, "ssl.key.location", t->key_file, err, errlen)) ||
-	       mm2_rk_set(conf, "ssl.endpoint.identification.algorithm",
-	                  t->verify_hostname ? "https" : "none", err, errlen)
+	               (t->cert_file &&
+	                mm2_rk_set(conf, "ssl.certificate.location", t->cert_file, err, errlen)) ||
+	               (t->key_file &&
+	                mm2_rk_set(conf, "ssl.key.location", t->key_file, err, errlen)) ||
+	               mm2_rk_set(conf, "ssl.endpoint.identification.algorithm",
+	                          t->verify_hostname ? "https" : "none", err, errlen)
 	           ? -1
 	           : 0;
 }
@@ -100,11 +102,11 @@ static int set_sasl(rd_kafka_conf_t *conf, const config_sasl *s, mm2_rk_status *
 	return rc;
 }
 
-int mm2_rk_security(rd_kafka_conf_t *conf, const config_cluster *cl, mm2_rk_status *st,
-                    char *err, size_t errlen)
+int mm2_rk_security(rd_kafka_conf_t *conf, const config_cluster *cl, mm2_rk_status *st, char *err,
+                    size_t errlen)
 {
-	const char *proto = cl->tls ? (cl->sasl ? "SASL_SSL" : "SSL")
-	                            : (cl->sasl ? "SASL_PLAINTEXT" : "PLAINTEXT");
+	const char *proto =
+	    cl->tls ? (cl->sasl ? "SASL_SSL" : "SSL") : (cl->sasl ? "SASL_PLAINTEXT" : "PLAINTEXT");
 	if (mm2_rk_set(conf, "security.protocol", proto, err, errlen))
 		return -1;
 	if (cl->tls && set_tls(conf, cl->tls, err, errlen))

@@ -11,7 +11,7 @@
  * AWS_MSK_IAM becomes OAUTHBEARER with a token refresh callback (st->sasl
  * is set to cl->sasl, which must outlive the client). -1 with err if a
  * setting cannot be applied (a password file that cannot be read, ...). */
-int mm2_rk_security(rd_kafka_conf_t *conf, const config_cluster *cl, mm2_rk_status *st,
-                    char *err, size_t errlen);
+int mm2_rk_security(rd_kafka_conf_t *conf, const config_cluster *cl, mm2_rk_status *st, char *err,
+                    size_t errlen);
 
 #endif

@@ -195,7 +195,8 @@ static void freeze_done(proxy *px, flip_ctl *fc, group_rt *g, int64_t now)
 	            px->cfg->cutover_quiet_ms;
 	cutover_frozen(&g->flip, now);
 	flip_job *j = job_new(fc, g);
-	translate_dir dir = g->flip.cluster == CLUSTER_LEGACY ? TRANSLATE_FORWARD : TRANSLATE_REVERSE;
+	translate_dir dir =
+	    g->flip.cluster == CLUSTER_LEGACY ? TRANSLATE_FORWARD : TRANSLATE_REVERSE;
 	if (!j || xlate_engine_submit(fc->engine, g->id, dir, on_translated, j)) {
 		job_free(j);
 		fail(px, g, "cannot queue the translation (out of memory or stopping)", now);

@@ -308,6 +308,17 @@ static int group_request(client *c, const wire_req_header *h, pending *p, struct
 		evbuffer_drain(in, d->len);
 		return rc;
 	}
+	if (g->cluster == home && g->settling &&
+	    (h->api_key == WIRE_API_HEARTBEAT || h->api_key == WIRE_API_OFFSET_COMMIT)) {
+		/* A member of the old cluster's generation: its positions are old
+		 * cluster offsets. UNKNOWN_MEMBER_ID makes it drop them, rejoin and
+		 * read the seeded offsets (reference §7.3), and keeps its commit
+		 * from overwriting them; brokers differ in how they answer it
+		 * (the mock says GROUP_ID_NOT_FOUND, which only times out). */
+		int rc = answer_error(c, h, d, p, KERR_UNKNOWN_MEMBER_ID, a);
+		evbuffer_drain(in, d->len);
+		return rc;
+	}
 	if (g->cluster == home && h->api_key == WIRE_API_OFFSET_FETCH)
 		flip_member_resumed(px, g);
 	if (g->cluster == home || h->api_key == WIRE_API_OFFSET_COMMIT ||

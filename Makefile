@@ -4,6 +4,7 @@
 #   make test    set up everything and run every test (ends "N passed, N failed")
 #   make fuzz    run every libFuzzer target for FUZZ_TIME seconds each
 #   make         build the codec, the unit tests and the test clusters
+#   make bench   measure turnout against a direct connection and haproxy
 #
 # Generated code goes to build/gen, objects to build/<flavour>/; nothing
 # under build/ is committed.
@@ -40,12 +41,13 @@ MIRROR_SRC := $(sort $(wildcard tests/mirror/*.c))
 # routing/translate.c and verify.c are pure: the test mirror links them for
 # its MM2 checkpoint emulation.
 MIRROR_ROUTING := routing/translate.c routing/verify.c
-PROXY_LIBS := -levent_openssl -levent -lcjson -lssl -lcrypto $$(pkg-config --libs rdkafka) -lpthread
+PROXY_LIBS := -levent_openssl -levent -lcjson -lyaml -lssl -lcrypto $$(pkg-config --libs rdkafka) \
+	-lpthread
 
 obj = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(2))
 
 .PHONY: turnout all deps build test test-run unit fuzz fuzz-smoke fuzz-build demo format format-check clean \
-	cluster cluster-modern mirror mirror-modern
+	cluster cluster-modern mirror mirror-modern image bench bench-quick bench-run
 
 all: build
 
@@ -154,7 +156,8 @@ build: $(BUILD)/rel/turnout $(BUILD)/asan/turnout $(BUILD)/rel/libwire.a $(BUILD
 FUZZ_LIB_OBJS := $(call obj,fuzzobj,$(WIRE_SRC) $(GEN_SRC))
 FUZZ_TARGETS  := $(addprefix $(BUILD)/fuzz/fuzz_,$(SCHEMA_STEMS)) $(BUILD)/fuzz/fuzz_frame \
 	$(BUILD)/fuzz/fuzz_config $(BUILD)/fuzz/fuzz_scram $(BUILD)/fuzz/fuzz_awscreds \
-	$(BUILD)/fuzz/fuzz_sasl $(BUILD)/fuzz/fuzz_mm2_checkpoint $(BUILD)/fuzz/fuzz_mm2_offset_sync
+	$(BUILD)/fuzz/fuzz_sasl $(BUILD)/fuzz/fuzz_mm2_checkpoint $(BUILD)/fuzz/fuzz_mm2_offset_sync \
+	$(BUILD)/fuzz/fuzz_admission $(BUILD)/fuzz/fuzz_yaml $(BUILD)/fuzz/fuzz_inplace
 
 $(BUILD)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(call obj,fuzzobj,proxy/config.c proxy/log.c \
 		proxy/secconfig.c routing/cfgjson.c routing/routes.c \
@@ -192,6 +195,21 @@ $(BUILD)/fuzz/fuzz_mm2_offset_sync: tests/fuzz/fuzz_mm2_records.c \
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer -DFUZZ_CHECKPOINT=0 $^ -o $@
 
+$(BUILD)/fuzz/fuzz_admission: tests/fuzz/fuzz_admission.c \
+		$(call obj,fuzzobj,proxy/inject.c proxy/inject_review.c)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer $^ -o $@ -lcjson -lcrypto
+
+$(BUILD)/fuzz/fuzz_yaml: tests/fuzz/fuzz_yaml.c $(call obj,fuzzobj,proxy/yamljson.c)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer $^ -o $@ -lcjson -lyaml -lm
+
+# proxy/inplace.c against rewrite.c (needs the generated comparison functions).
+$(BUILD)/fuzz/fuzz_inplace: tests/fuzz/fuzz_inplace.c $(FUZZ_LIB_OBJS) \
+		$(call obj,fuzzobj,proxy/inplace.c proxy/frameio.c proxy/rewrite.c $(FILL_SRC))
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer $^ -o $@ -levent
+
 $(BUILD)/fuzz/fuzz_frame: tests/fuzz/fuzz_frame.c $(FUZZ_LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer $^ -o $@
@@ -213,6 +231,9 @@ $(BUILD)/fuzz/corpus/.stamp: $(BUILD)/fuzz/mkcorpus $(wildcard tests/fuzz/seeds/
 	cp -r tests/fuzz/seeds/scram $(BUILD)/fuzz/corpus/scram
 	cp -r tests/fuzz/seeds/awscreds $(BUILD)/fuzz/corpus/awscreds
 	cp -r tests/fuzz/seeds/sasl $(BUILD)/fuzz/corpus/sasl
+	cp -r tests/fuzz/seeds/admission $(BUILD)/fuzz/corpus/admission
+	cp -r tests/fuzz/seeds/yaml $(BUILD)/fuzz/corpus/yaml
+	bash tests/fuzz/inplace_seeds.sh $(BUILD)/fuzz/corpus
 	@touch $@
 
 fuzz-build: $(FUZZ_TARGETS) $(BUILD)/fuzz/corpus/.stamp
@@ -223,6 +244,14 @@ fuzz: fuzz-build
 
 fuzz-smoke: fuzz-build
 	FUZZ_TIME=$(FUZZ_SMOKE_TIME) bash tests/fuzz/run.sh $(BUILD)/fuzz
+
+# The container image (deploy/Dockerfile). Needs a docker daemon; no test
+# depends on it (tests/deploy/test_image.py checks the image's filesystem
+# without docker).
+VERSION := $(shell sed -n 's/^#define TURNOUT_VERSION "\(.*\)"/\1/p' proxy/commands.h)
+
+image:
+	docker build -f deploy/Dockerfile -t turnout:$(VERSION) .
 
 # ---- the README's commands ----
 
@@ -240,6 +269,26 @@ demo: deps
 	$(MAKE) --no-print-directory $(BUILD)/debian/mockcluster $(BUILD)/modern/mockcluster
 	bash scripts/demo.sh
 
+# ---- benchmark (bench/README.md) ----
+
+BENCH_SRC := $(sort $(wildcard bench/*.c))
+
+# The load generator links librdkafka 2.15.1 statically, like the modern
+# test clusters, so it speaks the same current protocol versions.
+$(BUILD)/bench/loadgen: $(BENCH_SRC) bench/loadgen.h $(MODERN_RDKAFKA)/.built
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_DEFAULT_SOURCE $(WARN) -O2 -g -I. $(BENCH_SRC) -o $@ \
+		-I$(MODERN_RDKAFKA)/include \
+		$$(PKG_CONFIG_PATH=$(MODERN_RDKAFKA)/lib/pkgconfig pkg-config --static --libs rdkafka-static)
+
+BENCH_BINS := $(BUILD)/rel/turnout $(BUILD)/modern/mockcluster $(BUILD)/bench/loadgen
+
+# BENCH_ARGS passes options to bench/run.py (e.g. BENCH_ARGS="--reps 5").
+bench: ; bash scripts/deps.sh --bench && $(MAKE) --no-print-directory bench-run BENCH_MODE=full
+bench-quick: ; bash scripts/deps.sh --bench && $(MAKE) --no-print-directory bench-run BENCH_MODE=quick
+bench-run: $(BENCH_BINS)
+	nice -n 0 $(PYTHON) bench/run.py --mode $(BENCH_MODE) $(BENCH_ARGS)
+
 # ---- housekeeping ----
 
 FORMAT_FILES = $(shell git ls-files '*.c' '*.h')
@@ -252,6 +301,6 @@ format-check:
 
 clean:
 	rm -rf $(BUILD)/rel $(BUILD)/asan $(BUILD)/fuzz $(BUILD)/fuzzobj $(BUILD)/gen \
-		$(BUILD)/debian $(BUILD)/modern
+		$(BUILD)/debian $(BUILD)/modern $(BUILD)/bench
 
 -include $(shell find $(BUILD)/rel $(BUILD)/asan $(BUILD)/fuzzobj -name '*.d' 2>/dev/null)

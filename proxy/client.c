@@ -3,8 +3,13 @@
  *
  *   read -> frame check -> header -> [ApiVersions: answered here]
  *        -> pending entry on outq -> upstream (bytes moved, not copied)
- *   upstream response -> [rewrite broker endpoints] -> pending.resp
- *        -> flush outq head-first, so responses leave in request order
+ *   upstream response -> [Metadata, Produce, Fetch from one cluster: broker
+ *                         ids and addresses rewritten where they lie
+ *                         (inplace.c); FindCoordinator, DescribeCluster,
+ *                         OffsetFetch: decoded and rewritten (rewrite.c);
+ *                         answers of both clusters: merged (merge.c)]
+ *        -> pending.resp -> flush outq head-first, so responses leave in
+ *           request order
  *
  * A malformed frame, an unknown api or a broken upstream closes this client
  * only, with one log line saying why. Closed clients go to justfree and are
@@ -20,6 +25,7 @@
 #include <sys/socket.h>
 
 #include "proxy/frameio.h"
+#include "proxy/inplace.h"
 #include "proxy/log.h"
 #include "proxy/merge.h"
 #include "proxy/rewrite.h"
@@ -29,10 +35,11 @@
 #include "wire/header.h"
 
 enum {
-	MAX_PENDING = 1000,     /* stop reading a client with this many in flight */
-	OUTPUT_HIGH = 16 << 20, /* stop reading upstream while the client lags this much */
-	HEADER_PEEK = 512,      /* bytes copied to parse a request header */
-	LINGER_SECONDS = 2,     /* wait for a broker to close after the client did */
+	MAX_PENDING = 1000,      /* stop reading a client with this many in flight */
+	OUTPUT_HIGH = 16 << 20,  /* stop reading upstream while the client lags this much */
+	UPSTREAM_HIGH = 4 << 20, /* stop reading the client while a broker lags this much */
+	HEADER_PEEK = 512,       /* bytes copied to parse a request header */
+	LINGER_SECONDS = 2,      /* wait for a broker to close after the client did */
 };
 
 static void pending_free(pending *p)
@@ -54,6 +61,21 @@ static void set_upstream_reading(client *c, int on)
 			bufferevent_disable(c->ups[i]->bev, EV_READ);
 }
 
+/* Whether every upstream holds at most limit bytes of requests not yet
+ * sent (its output, and frames held until SASL is done). */
+static int upstreams_below(const client *c, size_t limit)
+{
+	for (int i = 0; i < c->nups; i++) {
+		const upstream *u = c->ups[i];
+		size_t n = evbuffer_get_length(bufferevent_get_output(u->bev));
+		if (u->held)
+			n += evbuffer_get_length(u->held);
+		if (n > limit)
+			return 0;
+	}
+	return 1;
+}
+
 static pending *pending_new(client *c, const wire_req_header *h)
 {
 	pending *p = calloc(1, sizeof(*p));
@@ -73,6 +95,79 @@ static pending *pending_new(client *c, const wire_req_header *h)
 	return p;
 }
 
+static int may_read(const client *c)
+{
+	return !c->closed && !c->hungup && c->npending < MAX_PENDING && !c->up_full;
+}
+
+/* Reading from the client stops while too many of its requests are in
+ * flight or one of its brokers does not keep up, so turnout never holds
+ * more than about UPSTREAM_HIGH of a client's requests per upstream. On
+ * resuming, requests already buffered are handled from the event loop: the
+ * socket may have nothing new to wake the read callback. */
+static void update_reading(client *c)
+{
+	int want = may_read(c);
+	if (want == c->reading || c->closed)
+		return;
+	c->reading = want;
+	if (!want) {
+		bufferevent_disable(c->bev, EV_READ);
+		return;
+	}
+	bufferevent_enable(c->bev, EV_READ);
+	if (evbuffer_get_length(bufferevent_get_input(c->bev)))
+		bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
+}
+
+/* Called as an upstream's output buffer changes: up_full clears once every
+ * upstream is below half of UPSTREAM_HIGH. */
+static void upstream_output_changed(struct evbuffer *buf, const struct evbuffer_cb_info *info,
+                                    void *arg)
+{
+	client *c = arg;
+	if (c->up_full && info->n_deleted && evbuffer_get_length(buf) <= UPSTREAM_HIGH / 2 &&
+	    upstreams_below(c, UPSTREAM_HIGH / 2)) {
+		c->up_full = 0;
+		update_reading(c);
+	}
+}
+
+/* Reading from the upstreams stops while this client lags OUTPUT_HIGH and
+ * resumes below half of it. */
+static void update_upstream_reading(client *c)
+{
+	size_t out = evbuffer_get_length(bufferevent_get_output(c->bev));
+	if (c->closed || c->hungup)
+		return; /* hung up: the home upstream lingers, reading */
+	if (!c->up_paused && out > OUTPUT_HIGH) {
+		c->up_paused = 1;
+		set_upstream_reading(c, 0);
+	} else if (c->up_paused && out < OUTPUT_HIGH / 2) {
+		c->up_paused = 0;
+		set_upstream_reading(c, 1);
+	}
+}
+
+/* Responses to a plain socket are written at once (frameio_write);
+ * libevent's write event is enabled only while the socket cannot take
+ * everything. That spares two epoll_ctl calls and a loop turn per response.
+ * A TLS client keeps EV_WRITE enabled and libevent writes for it. */
+static void write_out(client *c)
+{
+	if (c->closed || c->hungup || c->writing || !c->plain)
+		return;
+	int rc = frameio_write(c->bev, FRAMEIO_WRITE_MAX);
+	if (rc < 0) {
+		client_close(c, "client socket error");
+		return;
+	}
+	if (rc > 0) {
+		c->writing = 1;
+		bufferevent_enable(c->bev, EV_WRITE);
+	}
+}
+
 static void flush(client *c)
 {
 	struct evbuffer *out = bufferevent_get_output(c->bev);
@@ -83,10 +178,9 @@ static void flush(client *c)
 		c->npending--;
 		pending_free(p);
 	}
-	if (evbuffer_get_length(out) > OUTPUT_HIGH)
-		set_upstream_reading(c, 0);
-	if (c->npending < MAX_PENDING && !c->closed)
-		bufferevent_enable(c->bev, EV_READ);
+	write_out(c);
+	update_upstream_reading(c);
+	update_reading(c);
 }
 
 /* rewrite_map over the proxy's virtual brokers (client_rewrite_map) */
@@ -116,6 +210,15 @@ void client_rewrite_map(proxy *px, rewrite_map *m)
 	*m = (rewrite_map){px, map_vid, map_learn, map_advertise};
 }
 
+/* Closes the client whose response could not be rewritten. */
+static void deliver_failed(pending *p, const char *err)
+{
+	char why[400];
+	snprintf(why, sizeof(why), "cannot rewrite %s v%d response: %s", wire_api_name(p->api),
+	         p->version, err);
+	client_close(p->c, why);
+}
+
 void client_deliver(pending *p, int cluster, struct evbuffer *src, size_t len)
 {
 	client *c = p->c;
@@ -142,8 +245,24 @@ void client_deliver(pending *p, int cluster, struct evbuffer *src, size_t len)
 		flush(c);
 		return;
 	}
+	/* PENDING_PLAIN: one answer from one upstream */
 	if (!rewrite_needed(p->api, p->version)) {
 		evbuffer_remove_buffer(src, p->resp, len); /* chain move, no copy */
+		p->done = 1;
+		flush(c);
+		return;
+	}
+	char err[300] = "";
+	rewrite_map map;
+	client_rewrite_map(c->px, &map);
+	if (inplace_handles(p->api, p->version)) {
+		/* walked where it lies: records and partition lists are not copied */
+		if (inplace_move(p->api, p->version, cluster, src, len, &map, p->resp, err,
+		                 sizeof(err))) {
+			evbuffer_drain(src, len);
+			deliver_failed(p, err);
+			return;
+		}
 		p->done = 1;
 		flush(c);
 		return;
@@ -155,11 +274,8 @@ void client_deliver(pending *p, int cluster, struct evbuffer *src, size_t len)
 	wire_rd r;
 	wire_rd_init(&r, f + 4, len - 4);
 	wire_resp_header h;
-	char err[300] = "";
 	wire_wr w;
 	wire_wr_init(&w, true);
-	rewrite_map map;
-	client_rewrite_map(c->px, &map);
 	int rc = -1;
 	if (!f || wire_resp_header_decode(&r, hv, &a, &h)) {
 		snprintf(err, sizeof(err), "bad response header");
@@ -176,10 +292,7 @@ out:
 	wire_arena_reset(&a);
 	evbuffer_drain(src, len);
 	if (rc) {
-		char why[400];
-		snprintf(why, sizeof(why), "cannot rewrite %s v%d response: %s",
-		         wire_api_name(p->api), p->version, err);
-		client_close(c, why);
+		deliver_failed(p, err);
 		return;
 	}
 	p->done = 1;
@@ -288,11 +401,9 @@ static void client_read(struct bufferevent *bev, void *arg)
 {
 	client *c = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
-	while (!c->closed) {
-		if (c->npending >= MAX_PENDING) {
-			bufferevent_disable(bev, EV_READ); /* resumed by flush */
-			break;
-		}
+	if (c->plain && may_read(c))
+		frameio_fill(bev, FRAMEIO_FILL_MAX);
+	while (may_read(c)) {
 		int32_t size;
 		const char *err;
 		wire_frame_status st = frameio_peek(in, WIRE_MIN_REQUEST_FRAME,
@@ -307,16 +418,23 @@ static void client_read(struct bufferevent *bev, void *arg)
 		}
 		if (handle_request(c, in, size))
 			return;
+		if (!upstreams_below(c, UPSTREAM_HIGH))
+			c->up_full = 1; /* cleared by upstream_output_changed */
 	}
 	if (!c->closed)
-		flush(c);
+		flush(c); /* answers given here (ApiVersions, local); updates reading */
 }
 
+/* libevent wrote the rest of the output: a plain socket goes back to
+ * writing at once. */
 static void client_write(struct bufferevent *bev, void *arg)
 {
 	client *c = arg;
-	if (evbuffer_get_length(bufferevent_get_output(bev)) < OUTPUT_HIGH / 2)
-		set_upstream_reading(c, 1);
+	if (c->plain) {
+		c->writing = 0;
+		bufferevent_disable(bev, EV_WRITE);
+	}
+	update_upstream_reading(c);
 }
 
 /*
@@ -372,6 +490,7 @@ static void client_event(struct bufferevent *bev, short what, void *arg)
 	if ((what & BEV_EVENT_EOF) && c->up) {
 		size_t unsent = evbuffer_get_length(bufferevent_get_output(c->up->bev));
 		if (unsent || c->up->connected) {
+			c->hungup = 1; /* neither read nor written from now on */
 			bufferevent_disable(c->bev, EV_READ | EV_WRITE);
 			bufferevent_setcb(c->up->bev, NULL, upstream_drained, upstream_drain_failed,
 			                  c);
@@ -386,8 +505,21 @@ static void client_event(struct bufferevent *bev, short what, void *arg)
 	client_close(c, what & BEV_EVENT_EOF ? "client closed the connection" : why);
 }
 
+/* Takes u as one of c's upstreams: its output is watched for backpressure
+ * and it reads only while the client keeps up. */
+static int adopt_upstream(client *c, upstream *u)
+{
+	if (!evbuffer_add_cb(bufferevent_get_output(u->bev), upstream_output_changed, c))
+		return -1;
+	c->ups[c->nups++] = u;
+	if (c->up_paused)
+		bufferevent_disable(u->bev, EV_READ);
+	return 0;
+}
+
 void client_accept(proxy *px, vbroker *vb, evutil_socket_t fd, const struct sockaddr *addr)
 {
+	frameio_malloc_policy(); /* before any client buffer exists */
 	client *c = calloc(1, sizeof(*c));
 	if (!c) {
 		evutil_closesocket(fd);
@@ -412,6 +544,9 @@ void client_accept(proxy *px, vbroker *vb, evutil_socket_t fd, const struct sock
 		return;
 	}
 	bufferevent_setcb(c->bev, client_read, client_write, client_event, c);
+	c->plain = !tls_is_tls(c->bev);
+	/* up to FRAMEIO_WRITE_MAX per wakeup, not libevent's 16 KiB */
+	bufferevent_set_max_single_write(c->bev, FRAMEIO_WRITE_MAX);
 	vbroker *target = vb ? vb : vbroker_pick(px, px->cfg->default_cluster);
 	if (!target || !target->host[0]) {
 		client_close(c, "no known address for the broker behind this listener");
@@ -422,8 +557,15 @@ void client_accept(proxy *px, vbroker *vb, evutil_socket_t fd, const struct sock
 		client_close(c, "cannot open upstream connection");
 		return;
 	}
-	c->ups[c->nups++] = c->up;
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	if (adopt_upstream(c, c->up)) {
+		upstream_free(c->up);
+		c->up = NULL;
+		client_close(c, "out of memory");
+		return;
+	}
+	c->reading = 1;
+	/* plain: EV_WRITE only while the socket lags (write_out) */
+	bufferevent_enable(c->bev, c->plain ? EV_READ : EV_READ | EV_WRITE);
 	log_info("client=%d event=connected peer=%s listener=%s%d cluster=%s broker=%d", c->id,
 	         c->peer, vb ? "vbroker-" : "bootstrap", vb ? vb->vid : 0,
 	         config_cluster_names[target->cluster], target->node_id);
@@ -443,6 +585,8 @@ void client_close(client *c, const char *reason)
 	for (int i = 0; i < c->nups; i++) {
 		bufferevent_disable(c->ups[i]->bev, EV_READ | EV_WRITE);
 		bufferevent_setcb(c->ups[i]->bev, NULL, NULL, NULL, NULL);
+		evbuffer_remove_cb(bufferevent_get_output(c->ups[i]->bev), upstream_output_changed,
+		                   c);
 	}
 	TAILQ_REMOVE(&c->px->clients, c, link);
 	TAILQ_INSERT_TAIL(&c->px->justfree, c, link);
@@ -482,7 +626,10 @@ static upstream *upstream_for(client *c, int cluster)
 	upstream *u = vb ? upstream_open(c, vb) : NULL;
 	if (!u)
 		return NULL;
-	c->ups[c->nups++] = u;
+	if (adopt_upstream(c, u)) {
+		upstream_free(u);
+		return NULL;
+	}
 	log_debug("client=%d event=upstream_opened cluster=%s broker=%d", c->id,
 	          config_cluster_names[cluster], vb->node_id);
 	return u;

@@ -43,6 +43,12 @@ struct client {
 	int nups;
 	TAILQ_HEAD(, pending) outq; /* requests in arrival order */
 	int npending;
+	int plain;     /* bev is a plain socket (not TLS): frameio reads and writes it */
+	int up_full;   /* an upstream's output reached UPSTREAM_HIGH; cleared below half */
+	int up_paused; /* upstream reading stopped: this client lags OUTPUT_HIGH */
+	int writing;   /* EV_WRITE enabled: the socket did not take all output */
+	int reading;   /* EV_READ enabled on bev */
+	int hungup;    /* the client closed; requests already read still go out */
 	int closed;
 	unsigned fetch_gen; /* px->route_gen at this client's last full fetch */
 };

@@ -1,27 +1,49 @@
 /*
  * `turnout run --config FILE`: loads the configuration and runs the proxy's
- * event loop until SIGTERM/SIGINT; proxy.c owns the life cycle.
+ * event loop until SIGTERM/SIGINT; proxy.c owns the life cycle. The
+ * configuration may also come from an environment variable and have its
+ * cluster bootstraps overridden (config_source.c).
  */
 #include <event2/event.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "proxy/commands.h"
+#include "proxy/config_source.h"
 #include "proxy/log.h"
 #include "proxy/proxy.h"
 #include "proxy/reload.h"
 
 static void run_usage(FILE *f)
 {
-	fprintf(f, "usage: turnout run --config FILE\n");
+	fprintf(f,
+	        "usage: turnout run --config FILE | --config-env VAR\n"
+	        "                   [--legacy-bootstrap HOST:PORT,...] [--target-bootstrap ...]\n");
 }
 
 int cmd_run(int argc, char **argv)
 {
-	const char *path = NULL;
+	config_source src = {0};
+	int check_only = 0;
 	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--check") == 0) {
+			check_only = 1;
+			continue;
+		}
 		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
-			path = argv[++i];
+			src.path = argv[++i];
+			continue;
+		}
+		if (strcmp(argv[i], "--config-env") == 0 && i + 1 < argc) {
+			src.env = argv[++i];
+			continue;
+		}
+		if (strcmp(argv[i], "--legacy-bootstrap") == 0 && i + 1 < argc) {
+			src.bootstrap[CLUSTER_LEGACY] = argv[++i];
+			continue;
+		}
+		if (strcmp(argv[i], "--target-bootstrap") == 0 && i + 1 < argc) {
+			src.bootstrap[CLUSTER_TARGET] = argv[++i];
 			continue;
 		}
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -32,15 +54,21 @@ int cmd_run(int argc, char **argv)
 		run_usage(stderr);
 		return 2;
 	}
-	if (!path) {
+	if (!src.path == !src.env) {
 		run_usage(stderr);
 		return 2;
 	}
+	const char *path = src.path ? src.path : src.env;
 	char err[512];
-	config *cfg = config_load(path, err, sizeof(err));
+	config *cfg = config_source_load(&src, err, sizeof(err));
 	if (!cfg) {
 		fprintf(stderr, "turnout: config %s rejected: %s\n", path, err);
 		return 1;
+	}
+	if (check_only) {
+		printf("turnout: config %s ok\n", path);
+		config_free(cfg);
+		return 0;
 	}
 	log_threshold = cfg->log_level;
 	struct event_base *base = event_base_new();
@@ -51,7 +79,7 @@ int cmd_run(int argc, char **argv)
 	}
 	proxy px;
 	int rc = 1;
-	if (proxy_init(&px, base, cfg) == 0 && reload_start(&px, path) == 0) {
+	if (proxy_init(&px, base, cfg) == 0 && reload_start(&px, &src) == 0) {
 		log_info("event=starting version=%s config=%s", TURNOUT_VERSION, path);
 		event_base_dispatch(base);
 		rc = 0;

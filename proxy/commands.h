@@ -10,6 +10,12 @@
 
 /* `turnout run --config FILE` (also `turnout --config FILE`): the proxy. */
 int cmd_run(int argc, char **argv);
+/* `turnout healthcheck [--url URL]`: probe for images without a shell. */
+int cmd_healthcheck(int argc, char **argv);
+/* `turnout inject -f FILE`: the webhook's mutation, offline. */
+int cmd_inject(int argc, char **argv);
+/* `turnout inject-webhook ...`: the HTTPS mutating admission webhook. */
+int cmd_inject_webhook(int argc, char **argv);
 
 /* `turnout offsets --config FILE --group G`: MM2 offset translation preview. */
 int cmd_offsets(int argc, char **argv);

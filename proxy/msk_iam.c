@@ -21,18 +21,16 @@
 
 #include "proxy/sigv4.h"
 
-int msk_iam_payload(const aws_creds *c, const char *region, const char *host, time_t now,
-                    const char *user_agent, char **json, size_t *len, char *err, size_t errlen)
+/* Presigns kafka-cluster:Connect for host at time now; amz_date (20
+ * bytes) receives the X-Amz-Date used. Both mechanisms sign this way. */
+static int sign_connect(const aws_creds *c, const char *region, const char *host, time_t now,
+                        char *amz_date, sigv4_result *sig, char *err, size_t errlen)
 {
-	*json = NULL;
 	struct tm tm;
-	char amz_date[20], expires[8];
-	if (!gmtime_r(&now, &tm) ||
-	    strftime(amz_date, sizeof(amz_date), "%Y%m%dT%H%M%SZ", &tm) != 16) {
+	if (!gmtime_r(&now, &tm) || strftime(amz_date, 20, "%Y%m%dT%H%M%SZ", &tm) != 16) {
 		snprintf(err, errlen, "cannot format the signing time");
 		return -1;
 	}
-	snprintf(expires, sizeof(expires), "%d", MSK_IAM_EXPIRES);
 	sigv4_request r = {
 	    .access_key_id = c->access_key_id,
 	    .secret_access_key = c->secret_access_key,
@@ -44,17 +42,29 @@ int msk_iam_payload(const aws_creds *c, const char *region, const char *host, ti
 	    .amz_date = amz_date,
 	    .expires = MSK_IAM_EXPIRES,
 	};
-	sigv4_result sig;
-	if (sigv4_presign(&r, &sig)) {
+	if (sigv4_presign(&r, sig)) {
 		snprintf(err, errlen,
-		         "cannot sign (credentials or host too long, or out of memory)");
+		         "cannot sign (credentials, region or host too long, or out of "
+		         "memory)");
 		return -1;
 	}
+	return 0;
+}
+
+int msk_iam_payload(const aws_creds *c, const char *region, const char *host, time_t now,
+                    const char *user_agent, char **json, size_t *len, char *err, size_t errlen)
+{
+	*json = NULL;
+	char amz_date[20], expires[8];
+	sigv4_result sig;
+	if (sign_connect(c, region, host, now, amz_date, &sig, err, errlen))
+		return -1;
+	snprintf(expires, sizeof(expires), "%d", MSK_IAM_EXPIRES);
 	cJSON *o = cJSON_CreateObject();
 	int bad = !o || !cJSON_AddStringToObject(o, "version", MSK_IAM_VERSION) ||
 	          !cJSON_AddStringToObject(o, "host", host) ||
 	          !cJSON_AddStringToObject(o, "user-agent", user_agent) ||
-	          !cJSON_AddStringToObject(o, "action", r.action) ||
+	          !cJSON_AddStringToObject(o, "action", "kafka-cluster:Connect") ||
 	          !cJSON_AddStringToObject(o, "x-amz-algorithm", "AWS4-HMAC-SHA256") ||
 	          !cJSON_AddStringToObject(o, "x-amz-credential", sig.credential) ||
 	          !cJSON_AddStringToObject(o, "x-amz-date", amz_date) ||
@@ -126,35 +136,15 @@ int msk_iam_oauth_token(const aws_creds *c, const char *region, time_t now, cons
                         char **token, char *err, size_t errlen)
 {
 	*token = NULL;
-	struct tm tm;
 	char amz_date[20], host[128];
-	if (!gmtime_r(&now, &tm) ||
-	    strftime(amz_date, sizeof(amz_date), "%Y%m%dT%H%M%SZ", &tm) != 16) {
-		snprintf(err, errlen, "cannot format the signing time");
-		return -1;
-	}
 	int hn = snprintf(host, sizeof(host), "kafka.%s.amazonaws.com", region);
 	if (hn < 0 || (size_t)hn >= sizeof(host)) {
 		snprintf(err, errlen, "region name too long");
 		return -1;
 	}
-	sigv4_request r = {
-	    .access_key_id = c->access_key_id,
-	    .secret_access_key = c->secret_access_key,
-	    .session_token = c->session_token,
-	    .region = region,
-	    .service = "kafka-cluster",
-	    .host = host,
-	    .action = "kafka-cluster:Connect",
-	    .amz_date = amz_date,
-	    .expires = MSK_IAM_EXPIRES,
-	};
 	sigv4_result sig;
-	if (sigv4_presign(&r, &sig)) {
-		snprintf(err, errlen,
-		         "cannot sign (credentials or region too long, or out of memory)");
+	if (sign_connect(c, region, host, now, amz_date, &sig, err, errlen))
 		return -1;
-	}
 	/* The canonical request's third line is the signed query string; the
 	 * URL carries it, then the signature, then the unsigned User-Agent. */
 	const char *q = sig.canonical_request + strlen("GET\n/\n");

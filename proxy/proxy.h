@@ -13,6 +13,7 @@
 
 #include "proxy/apiversions.h"
 #include "proxy/config.h"
+#include "proxy/config_source.h"
 #include "proxy/groups.h"
 #include "proxy/view.h"
 
@@ -85,8 +86,9 @@ struct proxy {
 	unsigned route_gen;                 /* bumped whenever a topic changes cluster */
 	int uniform_cluster;                /* view_update(): all routes on one cluster, or -1 */
 	char *presented_cluster_id;         /* the one cluster id clients see */
-	char *config_path;                  /* the file reloads read */
-	struct stat config_stat;            /* its identity when last read */
+	config_source config_src;           /* what reloads read: file or env, and overrides */
+	char *config_path;                  /* its name in the log (the file or the variable) */
+	struct stat config_stat;            /* the file's identity when last read */
 	struct event *sighup, *config_poll; /* reload triggers */
 	unsigned reloads_ok, reloads_failed;
 	char reload_error[512]; /* why the last reload was rejected; empty if it was not */

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "proxy/config_source.h"
 #include "proxy/flip.h"
 #include "proxy/groups.h"
 #include "proxy/log.h"
@@ -73,8 +74,9 @@ static int changed(const struct stat *a, const struct stat *b)
 int reload_now(proxy *px, const char *trigger)
 {
 	char err[512];
-	file_identity(px->config_path, &px->config_stat);
-	config *cfg = config_load(px->config_path, err, sizeof(err));
+	if (px->config_src.path)
+		file_identity(px->config_src.path, &px->config_stat);
+	config *cfg = config_source_load(&px->config_src, err, sizeof(err));
 	const char *why = cfg ? needs_restart(px->cfg, cfg) : err;
 	if (!why && cfg && !old_mirror_same(px->cfg, cfg))
 		why = "mirror added or removed (restart turnout to apply)";
@@ -133,24 +135,30 @@ static void on_poll(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	proxy *px = arg;
 	struct stat now;
-	file_identity(px->config_path, &now);
+	file_identity(px->config_src.path, &now);
 	if (now.st_ino == 0)
 		return; /* mid-swap or removed: keep running, look again later */
 	if (changed(&now, &px->config_stat))
 		reload_now(px, "file_changed");
 }
 
-int reload_start(proxy *px, const char *path)
+int reload_start(proxy *px, const config_source *src)
 {
-	px->config_path = strdup(path);
+	if (config_source_copy(&px->config_src, src))
+		return -1;
+	const char *name = src->path ? src->path : src->env;
+	px->config_path = strdup(name ? name : "");
 	if (!px->config_path)
 		return -1;
-	file_identity(path, &px->config_stat);
 	px->sighup = evsignal_new(px->base, SIGHUP, on_hup, px);
+	if (!px->sighup || event_add(px->sighup, NULL))
+		return -1;
+	if (!src->path)
+		return 0; /* --config-env: no file to watch */
+	file_identity(src->path, &px->config_stat);
 	px->config_poll = event_new(px->base, -1, EV_PERSIST, on_poll, px);
 	struct timeval second = {1, 0};
-	if (!px->sighup || !px->config_poll || event_add(px->sighup, NULL) ||
-	    event_add(px->config_poll, &second))
+	if (!px->config_poll || event_add(px->config_poll, &second))
 		return -1;
 	return 0;
 }
@@ -162,6 +170,7 @@ void reload_stop(proxy *px)
 	if (px->config_poll)
 		event_free(px->config_poll);
 	free(px->config_path);
+	config_source_free(&px->config_src);
 	px->sighup = px->config_poll = NULL;
 	px->config_path = NULL;
 }

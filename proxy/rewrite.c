@@ -4,10 +4,17 @@
  * Fetch responses (NodeEndpoints and CurrentLeader). Node ids are mapped
  * too (leaders, replicas, ISR, controller): both clusters number brokers
  * from 1, so real ids would collide in a client's view of one cluster.
+ *
+ * The proxy runs Metadata, Produce and Fetch responses through inplace.c,
+ * which changes the same fields without decoding the response; this
+ * decode-and-re-encode path serves FindCoordinator and DescribeCluster and
+ * is the reference inplace.c is tested against (tests/unit/test_inplace.c,
+ * tests/fuzz/fuzz_inplace.c).
  */
 #include "proxy/rewrite.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "wire/api.h"
 #include "wire_msgs.h"
@@ -152,6 +159,63 @@ static void offset_fetch(wire_offset_fetch_resp *r)
 			for (int32_t p = 0; p < r->groups.v[g].topics.v[t].partitions.n; p++)
 				r->groups.v[g].topics.v[t].partitions.v[p].committed_leader_epoch =
 				    -1;
+}
+
+static int skip_tags(wire_rd *r)
+{
+	uint32_t n, tag, size;
+	const uint8_t *p;
+	if (wire_rd_uvarint(r, &n))
+		return -1;
+	for (uint32_t i = 0; i < n; i++)
+		if (wire_rd_uvarint(r, &tag) || wire_rd_uvarint(r, &size) ||
+		    wire_rd_raw(r, size, &p))
+			return -1;
+	return 0;
+}
+
+int rewrite_fetch_epochs(uint8_t *req, size_t len)
+{
+	static const uint8_t none[4] = {0xff, 0xff, 0xff, 0xff}; /* -1 */
+	wire_rd r;
+	wire_rd_init(&r, req, len);
+	int16_t api, v;
+	int32_t corr, ntopics, nparts, epoch;
+	wire_str s;
+	const uint8_t *p;
+	if (wire_rd_int16(&r, &api) || wire_rd_int16(&r, &v) || wire_rd_int32(&r, &corr) ||
+	    wire_rd_str(&r, false, &s))
+		return -1;
+	if (api != WIRE_API_FETCH || v < 9)
+		return 0; /* no CurrentLeaderEpoch before v9 */
+	bool flex = v >= 12;
+	/* header tags; ReplicaId (to v14), MaxWaitMs, MinBytes, MaxBytes,
+	 * IsolationLevel, SessionId, SessionEpoch */
+	if ((flex && skip_tags(&r)) || wire_rd_raw(&r, (v < 15 ? 4 : 0) + 21, &p) ||
+	    wire_rd_arrlen(&r, flex, &ntopics))
+		return -1;
+	int n = 0;
+	for (int32_t t = 0; t < ntopics; t++) {
+		if ((v >= 13 ? wire_rd_raw(&r, 16, &p) : wire_rd_str(&r, flex, &s)) ||
+		    wire_rd_arrlen(&r, flex, &nparts))
+			return -1;
+		for (int32_t i = 0; i < nparts; i++) {
+			size_t at = r.pos + 4; /* after Partition */
+			/* FetchOffset, LastFetchedEpoch (v12+), LogStartOffset,
+			 * PartitionMaxBytes */
+			if (wire_rd_raw(&r, 4, &p) || wire_rd_int32(&r, &epoch) ||
+			    wire_rd_raw(&r, 8 + (flex ? 4 : 0) + 8 + 4, &p) ||
+			    (flex && skip_tags(&r)))
+				return -1;
+			if (epoch != -1) {
+				memcpy(req + at, none, sizeof(none));
+				n++;
+			}
+		}
+		if (flex && skip_tags(&r))
+			return -1;
+	}
+	return n;
 }
 
 int rewrite_msg(int16_t api, int16_t version, int cluster, void *msg, const rewrite_map *map)

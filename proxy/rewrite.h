@@ -36,4 +36,15 @@ int rewrite_msg(int16_t api, int16_t version, int cluster, void *msg, const rewr
 int rewrite_response(int16_t api, int16_t version, int cluster, const uint8_t *body, size_t len,
                      const rewrite_map *map, wire_wr *out, char *err, size_t errlen);
 
+/*
+ * Clients see no leader epochs (see metadata), so the CurrentLeaderEpoch a
+ * client puts in a Fetch request is not the broker's: librdkafka 2.x sends 0
+ * for an unknown epoch once the broker speaks Metadata v9+, and a broker
+ * whose epoch went past 0 would fence every such fetch. Sets each one of a
+ * Fetch request (req: the frame after its size) to -1, "do not check", in
+ * place. Returns how many were changed, 0 for other apis and versions, -1 if
+ * the request does not parse (it is left to the broker to judge).
+ */
+int rewrite_fetch_epochs(uint8_t *req, size_t len);
+
 #endif

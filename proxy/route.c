@@ -14,6 +14,7 @@
 #include "proxy/groups.h"
 #include "proxy/local.h"
 #include "proxy/log.h"
+#include "proxy/rewrite.h"
 #include "proxy/view.h"
 #include "wire/api.h"
 #include "wire/consumer_protocol.h"
@@ -436,6 +437,12 @@ int route_request(client *c, const wire_req_header *h, pending *p, struct evbuff
 		/* decoding costs a copy of the frame: only while routes are mixed */
 		decide = px->uniform_cluster != home;
 		break;
+	}
+	if (api == WIRE_API_FETCH && h->api_version >= 9) {
+		uint8_t *f = evbuffer_pullup(in, (ssize_t)len);
+		int n = f ? rewrite_fetch_epochs(f + 4, len - 4) : 0;
+		if (n > 0)
+			log_debug("client=%d event=fetch_epochs_cleared partitions=%d", c->id, n);
 	}
 	if (!decide) {
 		if (client_forward(c, home, in, len, p, h->correlation_id)) {

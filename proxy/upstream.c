@@ -222,6 +222,8 @@ static void up_read(struct bufferevent *bev, void *arg)
 	upstream *u = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
 	client *owner = u->owner;
+	if (!tls_is_tls(bev))
+		frameio_fill(bev, FRAMEIO_FILL_MAX); /* a plain socket: 64 KiB reads */
 	for (;;) {
 		int32_t size;
 		const char *err;
@@ -354,6 +356,8 @@ upstream *upstream_open(client *owner, vbroker *vb)
 	u->bev = tls_upstream_bev(px, vb->cluster, vb->host);
 	if (!u->bev)
 		goto fail;
+	/* up to FRAMEIO_WRITE_MAX per wakeup, not libevent's 16 KiB */
+	bufferevent_set_max_single_write(u->bev, FRAMEIO_WRITE_MAX);
 	if (u->state != UP_OPEN || tls_is_tls(u->bev)) {
 		struct timeval tv = {CONNECT_TIMEOUT_MS / 1000, 0};
 		u->timer = evtimer_new(px->base, on_timer, u);

@@ -44,6 +44,7 @@ suite() {
 suite unit build/asan/unit_tests
 suite fuzz-smoke bash tests/fuzz/run.sh build/fuzz
 suite integration /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration
+suite deploy /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/deploy
 
 echo "$total_passed passed, $total_failed failed"
 [ "$total_failed" -eq 0 ]

@@ -297,6 +297,28 @@ def test_create_topic(clusters):
     assert clusters.cmd(f"create target {topic} 4").startswith("ERR ")
 
 
+def test_advertise_changes_metadata_only(clusters):
+    """`advertise` rewrites the address in Metadata (what bench/ puts
+    haproxy's ports into); the broker keeps listening where it was."""
+    if clusters.flavor == "debian":
+        assert clusters.cmd("advertise legacy 2 127.0.0.1 5555").startswith(
+            "ERR advertise needs librdkafka 2.15")
+        return
+    assert clusters.cmd("advertise legacy 2 127.0.0.2 5555") == \
+        "OK advertise legacy 2 127.0.0.2 5555"
+    md = admin_metadata(clusters.bootstrap("legacy").split(",")[0])
+    assert (md.brokers[2].host, md.brokers[2].port) == ("127.0.0.2", 5555)
+    assert (md.brokers[1].host, md.brokers[1].port) == \
+        clusters.broker_addr("legacy", 1)
+    target = admin_metadata(clusters.bootstrap("target"))
+    assert (target.brokers[2].host, target.brokers[2].port) == \
+        clusters.broker_addr("target", 2)
+    for bad in ("advertise legacy 4 h 1", "advertise legacy 1 a/b 1",
+                "advertise legacy 1 h 0", "advertise legacy 1 h 65536",
+                "advertise nosuch 1 h 1", "advertise legacy 1 h"):
+        assert clusters.cmd(bad).startswith("ERR "), bad
+
+
 def test_coordinator_apiversion_rtt(clusters):
     group = unique_group("coord")
     b1 = clusters.broker_addr("legacy", 1)

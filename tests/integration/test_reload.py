@@ -129,3 +129,65 @@ def test_moving_a_seen_group_is_refused_until_flips_exist(clusters, tmp_path):
         c.close()
     finally:
         assert t.stop() == 0, t.log_text()[-3000:]
+
+
+def test_reload_keeps_command_line_bootstrap_overrides(clusters, tmp_path):
+    """The injected sidecar gives the app's bootstrap as --legacy-bootstrap,
+    overriding the ConfigMap's: every reload applies it again, so a route
+    change is applied instead of being refused as a bootstrap change."""
+    topic = unique_topic("ro")
+    for c in ("legacy", "target"):
+        clusters.ok(f"create {c} {topic} 1")
+    # nothing listens on the file's legacy bootstrap: only the override works
+    t = Turnout(clusters, tmp_path,
+                extra={"clusters": {"legacy": {"bootstrap": "127.0.0.1:1"},
+                                    "target": {"bootstrap": clusters.bootstrap("target")}}},
+                args=["--legacy-bootstrap", clusters.bootstrap("legacy")]).start()
+    try:
+        cfg = json.loads(t.config_path.read_text())
+        assert cfg["clusters"]["legacy"]["bootstrap"] == "127.0.0.1:1"
+        cfg["routes"] = {"producers": {"topics": {topic: "target"}}}
+        swap_config(t, tmp_path, cfg, 1)
+        wait_until(lambda: reloads(t, "applied") + reloads(t, "rejected") >= 1, timeout=10,
+                   what="reload")
+        assert reloads(t, "rejected") == 0, t.log_text()[-2000:]
+        p = Producer({"bootstrap.servers": t.bootstrap})
+        for i in range(5):
+            p.produce(topic, value=b"x")
+        assert p.flush(20) == 0
+        assert count_on(clusters.bootstrap("target"), topic) == 5
+        # back to legacy by SIGHUP: records reach the overriding address
+        cfg["routes"] = {}
+        t.config_path.write_text(json.dumps(cfg))
+        t.proc.send_signal(signal.SIGHUP)
+        wait_until(lambda: reloads(t, "applied") + reloads(t, "rejected") >= 2, timeout=10,
+                   what="second reload")
+        assert reloads(t, "rejected") == 0, t.log_text()[-2000:]
+        for i in range(3):
+            p.produce(topic, value=b"y")
+        assert p.flush(30) == 0
+        assert count_on(clusters.bootstrap("legacy"), topic) == 3
+        assert t.alive()
+    finally:
+        assert t.stop() == 0, t.log_text()[-3000:]
+
+
+def test_config_env_reloads_on_sighup_with_overrides(clusters, tmp_path):
+    """--config-env (ECS): no file to watch; SIGHUP re-reads the variable
+    with the same --target-bootstrap override."""
+    t = Turnout(clusters, tmp_path,
+                extra={"clusters": {"legacy": {"bootstrap": clusters.bootstrap("legacy")},
+                                    "target": {"bootstrap": "127.0.0.1:1"}}},
+                args=["--target-bootstrap", clusters.bootstrap("target")],
+                config_env="TURNOUT_TEST_CONFIG").start()
+    try:
+        t.proc.send_signal(signal.SIGHUP)
+        wait_until(lambda: reloads(t, "applied") + reloads(t, "rejected") >= 1, timeout=10,
+                   what="reload")
+        assert reloads(t, "applied") == 1, t.log_text()[-2000:]
+        assert "config=TURNOUT_TEST_CONFIG" in t.log_text()
+        time.sleep(1.5)  # no file polling of a path named after the variable
+        assert reloads(t, "applied") == 1 and reloads(t, "rejected") == 0
+        assert t.alive()
+    finally:
+        assert t.stop() == 0, t.log_text()[-3000:]

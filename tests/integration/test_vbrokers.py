@@ -169,6 +169,20 @@ def test_hidden_and_decommissioned_brokers_retire_and_return(clusters, fast_turn
     assert t.alive()
 
 
+@pytest.mark.parametrize("flavor", ["modern"])
+def test_partition_past_leader_epoch_0_is_consumed(clusters, fast_turnout):
+    """Metadata through turnout shows leader epochs as -1; librdkafka 2.15
+    then fetches with CurrentLeaderEpoch 0, which a leader whose epoch went
+    past 0 fences (FENCED_LEADER_EPOCH, forever) unless turnout clears it."""
+    t = fast_turnout
+    topic = unique_topic("epoch")
+    clusters.ok(f"create legacy {topic} 1")
+    clusters.ok(f"leader legacy {topic} 0 2")  # leader epoch 0 -> 1
+    produced = rdk("produce", "-b", t.bootstrap, "-t", topic, "-n", "5")["delivered"]
+    got = rdk("consume", "-b", t.bootstrap, "-t", topic, "-T", "15000")["records"]
+    assert sorted(map(tuple, got)) == sorted(map(tuple, produced))
+
+
 def test_down_broker_retires_only_where_metadata_drops_it(clusters, fast_turnout):
     """2.15.1 drops a down broker from Metadata: it retires and returns on
     `up`. 2.0.2 keeps listing it: its listener stays and a client gets a

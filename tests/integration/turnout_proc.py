@@ -1,6 +1,7 @@
 """Starts the real turnout binary (the sanitized build) against a running
 `Clusters`, on free ports, and stops it; pgbouncer-style."""
 import json
+import os
 import re
 import signal
 import subprocess
@@ -12,7 +13,11 @@ TURNOUT = REPO / "build" / "asan" / "turnout"
 
 
 class Turnout:
-    def __init__(self, clusters, tmp_path, default="legacy", extra=None):
+    def __init__(self, clusters, tmp_path, default="legacy", extra=None, args=(),
+                 config_env=None):
+        """args: more `turnout run` arguments (e.g. --legacy-bootstrap);
+        config_env: pass the configuration in this environment variable
+        (--config-env) instead of the file."""
         assert TURNOUT.exists(), "build/asan/turnout missing: run make"
         cfg = {
             "listen": "127.0.0.1:0",
@@ -25,12 +30,19 @@ class Turnout:
         self.config_path = tmp_path / "turnout.json"
         self.config_path.write_text(json.dumps(cfg))
         self.log_path = tmp_path / "turnout.log"
+        self.args = list(args)
+        self.config_env = config_env
         self.proc = None
         self.port = None
 
     def start(self, timeout=15.0):
         self.log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen([str(TURNOUT), "--config", str(self.config_path)],
+        if self.config_env:
+            source = ["--config-env", self.config_env]
+            env = {**os.environ, self.config_env: self.config_path.read_text()}
+        else:
+            source, env = ["--config", str(self.config_path)], None
+        self.proc = subprocess.Popen([str(TURNOUT), "run", *source, *self.args], env=env,
                                      stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + timeout
         while time.time() < deadline:

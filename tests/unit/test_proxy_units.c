@@ -6,6 +6,7 @@
 #include "proxy/rewrite.h"
 #include "tests/unit/check.h"
 #include "wire/api.h"
+#include "wire/header.h"
 #include "wire_msgs.h"
 
 #define GOOD_CLUSTERS                                                                              \
@@ -195,6 +196,89 @@ static void test_rewrite_fetch_node_endpoints(void)
 	wire_wr_free(&out);
 }
 
+/* Clients see no leader epochs, so a Fetch's CurrentLeaderEpoch (librdkafka
+ * 2.x sends 0 for "unknown") is cleared to -1 in place; nothing else moves. */
+static void test_rewrite_fetch_epochs(void)
+{
+	static const int16_t versions[] = {9, 11, 12, 13, 15, 17};
+	static const int32_t epochs[] = {0, 5, -1, 3};
+	for (size_t vi = 0; vi < sizeof(versions) / sizeof(versions[0]); vi++) {
+		int16_t v = versions[vi];
+		wire_fetch_req_partition parts[4];
+		for (int i = 0; i < 4; i++) {
+			wire_fetch_req_partition_init(&parts[i]);
+			parts[i].partition = i;
+			parts[i].current_leader_epoch = epochs[i];
+			parts[i].fetch_offset = 100 + i;
+			parts[i].last_fetched_epoch = 7;
+			parts[i].partition_max_bytes = 1 << 20;
+			parts[i].has_replica_directory_id = v >= 17;
+		}
+		wire_fetch_req_topic topics[2];
+		for (int t = 0; t < 2; t++) {
+			wire_fetch_req_topic_init(&topics[t]);
+			topics[t].topic = wire_str_c(t ? "payments" : "orders");
+			topics[t].topic_id.b[0] = (uint8_t)(t + 1);
+			topics[t].partitions = (wire_fetch_req_partition_array){2, &parts[2 * t]};
+		}
+		wire_fetch_req m;
+		wire_fetch_req_init(&m);
+		m.has_cluster_id = v >= 12;
+		m.cluster_id = wire_str_c("c");
+		m.has_replica_state = v >= 15;
+		m.max_wait_ms = 500;
+		m.session_epoch = -1;
+		m.topics = (wire_fetch_req_topic_array){2, topics};
+		m.rack_id = wire_str_c("rack");
+		wire_req_header h = {.api_key = WIRE_API_FETCH,
+		                     .api_version = v,
+		                     .correlation_id = 9,
+		                     .client_id = wire_str_c("rdk_client"),
+		                     .version = (int8_t)(v >= 12 ? 2 : 1)};
+		wire_wr w;
+		wire_wr_init(&w, false);
+		CHECK(wire_req_header_encode(&w, &h) == 0 && wire_fetch_req_encode(&w, v, &m) == 0);
+		CHECKF(rewrite_fetch_epochs(w.buf, w.len) == 3, "v%d", v);
+		wire_arena a;
+		wire_arena_init(&a, 0);
+		wire_rd r;
+		wire_rd_init(&r, w.buf, w.len);
+		wire_req_header h2;
+		wire_fetch_req got;
+		char err[256] = "";
+		CHECK(wire_req_header_decode(&r, &a, &h2) == 0 && h2.correlation_id == 9);
+		CHECKF(wire_msg_decode_body(wire_msg_find(WIRE_API_FETCH, WIRE_REQUEST), v,
+		                            w.buf + r.pos, w.len - r.pos, &a, &got, err,
+		                            sizeof(err)) == 0,
+		       "v%d: %s", v, err);
+		CHECK(got.topics.n == 2 && got.max_wait_ms == 500 &&
+		      (v < 11 || wire_str_eqc(got.rack_id, "rack")));
+		for (int i = 0; i < 4 && got.topics.n == 2; i++) {
+			const wire_fetch_req_partition *gp =
+			    &got.topics.v[i / 2].partitions.v[i % 2];
+			CHECKF(gp->current_leader_epoch == -1, "v%d partition %d", v, i);
+			CHECK(gp->partition == i && gp->fetch_offset == 100 + i &&
+			      gp->partition_max_bytes == 1 << 20);
+			CHECK(v < 12 || gp->last_fetched_epoch == 7);
+		}
+		/* nothing left to clear; a cut frame is left alone */
+		CHECK(rewrite_fetch_epochs(w.buf, w.len) == 0);
+		CHECK(rewrite_fetch_epochs(w.buf, w.len / 2) == -1);
+		wire_arena_reset(&a);
+		wire_wr_free(&w);
+	}
+	/* other apis are not touched */
+	wire_req_header h = {.api_key = WIRE_API_LIST_OFFSETS,
+	                     .api_version = 7,
+	                     .client_id = wire_str_c("x"),
+	                     .version = 2};
+	wire_wr w;
+	wire_wr_init(&w, false);
+	CHECK(wire_req_header_encode(&w, &h) == 0);
+	CHECK(rewrite_fetch_epochs(w.buf, w.len) == 0);
+	wire_wr_free(&w);
+}
+
 static void test_rewrite_rejects_garbage(void)
 {
 	static const uint8_t junk[] = {0xff, 0xff, 0xff, 0x00};
@@ -261,6 +345,7 @@ TEST_TABLE(proxy_unit_tests) = {
     {"config errors name the field", test_config_errors},
     {"rewrite Metadata v1 and v12", test_rewrite_metadata},
     {"rewrite Fetch v16 NodeEndpoints, records by reference", test_rewrite_fetch_node_endpoints},
+    {"Fetch request CurrentLeaderEpoch cleared to -1", test_rewrite_fetch_epochs},
     {"rewrite rejects garbage", test_rewrite_rejects_garbage},
     {"ApiVersions offer and answer", test_apiversions_offer},
     {NULL, NULL},

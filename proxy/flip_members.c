@@ -132,9 +132,9 @@ static int send_leave(proxy *px, group_rt *g, groups_member *m)
 		rq.member_id = (wire_str){m->id, (int32_t)strlen(m->id)};
 	} else {
 		who.member_id = (wire_str){m->id, (int32_t)strlen(m->id)};
-		who.group_instance_id = m->instance_id ? (wire_str){m->instance_id,
-		                                                    (int32_t)strlen(m->instance_id)}
-		                                       : (wire_str){NULL, -1};
+		who.group_instance_id =
+		    m->instance_id ? (wire_str){m->instance_id, (int32_t)strlen(m->instance_id)}
+		                   : (wire_str){NULL, -1};
 		rq.members.n = 1;
 		rq.members.v = &who;
 	}
@@ -177,7 +177,7 @@ void flip_members_left_behind(proxy *px, const group_rt *g, char *buf, size_t le
 		if (m->cluster != g->flip.cluster || m->leave == 2)
 			continue;
 		int w = snprintf(buf + of, len - of, "%s%s (%s)", of ? ", " : "", m->id,
-		                 m->leave ? "LeaveGroup unanswered"
+		                 m->leave                      ? "LeaveGroup unanswered"
 		                 : client_by_id(px, m->client) ? "cannot send"
 		                                               : "connection closed");
 		if (w < 0)
@@ -191,9 +191,9 @@ void flip_member_seen(proxy *px, group_rt *g, client *c, wire_str member, wire_s
 	if (member.len <= 0 || flip_member_gone(g, member))
 		return;
 	int home = client_cluster(c);
-	groups_member *m = groups_member_seen(g, member.p, (size_t)member.len, instance.p,
-	                                     instance.len > 0 ? (size_t)instance.len : 0, c->id,
-	                                     home);
+	groups_member *m =
+	    groups_member_seen(g, member.p, (size_t)member.len, instance.p,
+	                       instance.len > 0 ? (size_t)instance.len : 0, c->id, home);
 	if (m && m->cluster != home) {
 		m->cluster = home; /* the same id at the other cluster: what it says now */
 		m->leave = 0;
@@ -204,8 +204,7 @@ void flip_member_seen(proxy *px, group_rt *g, client *c, wire_str member, wire_s
 
 int flip_member_gone(const group_rt *g, wire_str member)
 {
-	return g->settling && member.len > 0 &&
-	       groups_is_gone(g, member.p, (size_t)member.len);
+	return g->settling && member.len > 0 && groups_is_gone(g, member.p, (size_t)member.len);
 }
 
 void flip_settled(proxy *px, group_rt *g, const char *why)
@@ -234,5 +233,6 @@ void flip_member_resumed(proxy *px, group_rt *g, int client_id)
 	if (g->nsettle_seen < GROUP_SETTLE_MAX)
 		g->settle_seen[g->nsettle_seen++] = client_id;
 	if (g->nsettle_seen >= g->settle_need)
-		flip_settled(px, g, "every member that left read its offsets at the new coordinator");
+		flip_settled(px, g,
+		             "every member that left read its offsets at the new coordinator");
 }

@@ -33,7 +33,7 @@ static void flip_plan_all_answered(void)
 	CHECK(flip_plan_check(&r, topics, 1, &s, why, sizeof(why)) == 0);
 	CHECK(s.parts == 3 && s.exact == 1 && s.conservative == 1 && s.checkpoint == 1);
 	CHECK(s.none == 0);
-	CHECK(s.rereads_max == 7);    /* the known bounds add up */
+	CHECK(s.rereads_max == 7);     /* the known bounds add up */
 	CHECK(s.rereads_unknown == 1); /* a checkpoint has none */
 	CHECK(why[0] == '\0');
 }

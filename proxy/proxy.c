@@ -14,6 +14,7 @@
 
 #include "proxy/aws_creds.h"
 #include "proxy/aws_ecs.h"
+#include "proxy/flip.h"
 #include "proxy/log.h"
 #include "proxy/reload.h"
 #include "proxy/sasl.h"
@@ -45,6 +46,7 @@ static void on_bootstrap_accept(struct evconnlistener *l, evutil_socket_t fd, st
 int proxy_init(proxy *px, struct event_base *base, config *cfg)
 {
 	memset(px, 0, sizeof(*px));
+	px->fetch_cluster = -1;
 	px->base = base;
 	px->cfg = cfg;
 	TAILQ_INIT(&px->clients);
@@ -78,6 +80,10 @@ int proxy_init(proxy *px, struct event_base *base, config *cfg)
 			          config_cluster_names[c], err);
 			return -1;
 		}
+	}
+	if (flip_start(px, err, sizeof(err))) {
+		log_error("event=init_failed reason=\"translation engine: %s\"", err);
+		return -1;
 	}
 	for (int c = 0; c < CLUSTER_COUNT; c++)
 		cluster_start(px, c);
@@ -134,6 +140,7 @@ void proxy_shutdown(proxy *px)
 			event_free(px->clusters[c].refresh);
 	}
 	reload_stop(px);
+	flip_stop(px); /* before the groups its jobs name */
 	groups_free(&px->groups);
 	view_free(px);
 	free(px->presented_cluster_id);

@@ -245,6 +245,8 @@ static cJSON *groups_json(proxy *px)
 		cJSON_AddStringToObject(
 		    e, "route", cluster_name(routes_group(&px->cfg->routes, g->id, strlen(g->id))));
 		cJSON_AddStringToObject(e, "state", cutover_state_name(f->state));
+		/* flipped, fetches held until the members read the seeded offsets */
+		cJSON_AddBoolToObject(e, "settling", g->settling);
 		if (cutover_busy(f)) {
 			cJSON *fl = cJSON_AddObjectToObject(e, "flip");
 			cJSON_AddStringToObject(fl, "from", cluster_name(f->cluster));
@@ -272,6 +274,8 @@ static cJSON *groups_json(proxy *px)
 		TAILQ_FOREACH(c, &px->clients, link)
 		members += c->member_of == g;
 		cJSON_AddNumberToObject(e, "member_connections", members);
+		cJSON_AddNumberToObject(e, "members",
+		                        (double)g->nmembers); /* known to this sidecar */
 		cJSON *t = cJSON_AddArrayToObject(e, "topics");
 		for (size_t j = 0; j < g->ntopics; j++)
 			cJSON_AddItemToArray(t, cJSON_CreateString(g->topics[j]));

@@ -259,6 +259,9 @@ static void print_groups(const cJSON *st)
 		       or_dash(str(g, "cluster")), or_dash(str(g, "route")),
 		       or_dash(str(g, "state")), num(g, "member_connections", 0), flips,
 		       or_dash(topics));
+		if (truthy(g, "settling"))
+			printf("    settling: fetches held until the members read the seeded "
+			       "offsets\n");
 		const cJSON *f = cJSON_GetObjectItemCaseSensitive(g, "flip");
 		if (cJSON_IsObject(f)) {
 			char el[32], sel[32];

@@ -166,6 +166,32 @@ static int parse_log(const cJSON *root, config *c, char *err, size_t errlen)
 	return 0;
 }
 
+/* "cutover": how long a flip waits for a group's last commits (flip.c). */
+static int parse_cutover(const cJSON *root, config *c, char *err, size_t errlen)
+{
+	long quiet = 5000, max = 30000;
+	const cJSON *o = cJSON_GetObjectItemCaseSensitive(root, "cutover");
+	static const char *const keys[] = {"quiet_ms", "freeze_max_ms", NULL};
+	if (o) {
+		if (!cJSON_IsObject(o))
+			return cfg_fail(err, errlen, "cutover", "must be an object");
+		char inner[400];
+		if (cfg_only_keys(o, keys, "cutover", err, errlen))
+			return -1;
+		if (get_int(o, "quiet_ms", 100, 600000, &quiet, inner, sizeof(inner)) ||
+		    get_int(o, "freeze_max_ms", 100, 3600000, &max, inner, sizeof(inner))) {
+			snprintf(err, errlen, "cutover.%s", inner);
+			return -1;
+		}
+		if (max < quiet)
+			return cfg_fail(err, errlen, "cutover.freeze_max_ms",
+			                "must be at least cutover.quiet_ms");
+	}
+	c->cutover_quiet_ms = (int)quiet;
+	c->cutover_freeze_max_ms = (int)max;
+	return 0;
+}
+
 config *config_parse(const char *json, char *err, size_t errlen)
 {
 	config *c = calloc(1, sizeof(*c));
@@ -196,6 +222,7 @@ config *config_parse(const char *json, char *err, size_t errlen)
 	                                   "listen_tls",
 	                                   "admin",
 	                                   "log",
+	                                   "cutover",
 	                                   NULL};
 	if (cfg_only_keys(root, keys, "", err, errlen))
 		goto fail;
@@ -235,6 +262,7 @@ config *config_parse(const char *json, char *err, size_t errlen)
 	}
 	if (!c->advertised_host || parse_clusters(root, c, err, errlen) ||
 	    parse_admin(root, c, err, errlen) || parse_log(root, c, err, errlen) ||
+	    parse_cutover(root, c, err, errlen) ||
 	    secconfig_parse_listen(root, &c->listen_tls, err, errlen))
 		goto fail;
 	if (service && !(c->service = strdup(service))) {

@@ -44,6 +44,8 @@ typedef struct config {
 	routes routes; /* which cluster each group, producer and topic uses */
 	config_listen_tls *listen_tls; /* client-facing TLS; NULL = plaintext */
 	struct mirror_config *mirror;  /* "mirror" (MM2 offset translation); NULL if absent */
+	int cutover_quiet_ms;          /* a flip's freeze ends after this long without a commit */
+	int cutover_freeze_max_ms;     /* ... or at the latest after this long */
 } config;
 
 /* Parses JSON text. On error returns NULL and writes "field: what is wrong". */

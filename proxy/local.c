@@ -137,6 +137,33 @@ static int fetch(const wire_fetch_req *rq, int16_t e, wire_arena *a, wire_fetch_
 	return 0;
 }
 
+static int offset_commit(const wire_offset_commit_req *rq, int16_t e, wire_arena *a,
+                         wire_offset_commit_resp *rs)
+{
+	int32_t nt = rq->topics.n < 0 ? 0 : rq->topics.n;
+	rs->topics.n = nt;
+	rs->topics.v = ALLOC(a, wire_offset_commit_resp_topic, nt);
+	if (!rs->topics.v)
+		return -1;
+	for (int32_t t = 0; t < nt; t++) {
+		const wire_offset_commit_req_topic *qt = &rq->topics.v[t];
+		wire_offset_commit_resp_topic *st = &rs->topics.v[t];
+		wire_offset_commit_resp_topic_init(st);
+		st->name = qt->name;
+		int32_t np = qt->partitions.n < 0 ? 0 : qt->partitions.n;
+		st->partitions.n = np;
+		st->partitions.v = ALLOC(a, wire_offset_commit_resp_partition, np);
+		if (!st->partitions.v)
+			return -1;
+		for (int32_t p = 0; p < np; p++) {
+			wire_offset_commit_resp_partition_init(&st->partitions.v[p]);
+			st->partitions.v[p].partition_index = qt->partitions.v[p].partition_index;
+			st->partitions.v[p].error_code = e;
+		}
+	}
+	return 0;
+}
+
 static int list_offsets(const wire_list_offsets_req *rq, int16_t e, wire_arena *a,
                         wire_list_offsets_resp *rs)
 {
@@ -183,6 +210,7 @@ int local_error(const wire_req_header *h, const void *req, int16_t error, wire_a
 		wire_produce_resp pr;
 		wire_fetch_resp fe;
 		wire_list_offsets_resp lo;
+		wire_offset_commit_resp oc;
 	} m;
 	t->init(&m);
 	int16_t v = h->api_version;
@@ -217,6 +245,9 @@ int local_error(const wire_req_header *h, const void *req, int16_t error, wire_a
 		break;
 	case WIRE_API_LIST_OFFSETS:
 		rc = list_offsets(req, error, a, &m.lo);
+		break;
+	case WIRE_API_OFFSET_COMMIT:
+		rc = offset_commit(req, error, a, &m.oc);
 		break;
 	default:
 		return -1;

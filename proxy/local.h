@@ -13,13 +13,15 @@
 
 enum {
 	KERR_NOT_LEADER_OR_FOLLOWER = 6,
+	KERR_COORDINATOR_LOAD_IN_PROGRESS = 14,
 	KERR_NOT_COORDINATOR = 16,
+	KERR_UNKNOWN_MEMBER_ID = 25,
 	KERR_FETCH_SESSION_ID_NOT_FOUND = 70,
 };
 
 /* req is the decoded request of h's api; writes the whole response frame
  * (size prefix included) to w. Supports JoinGroup, SyncGroup, Heartbeat,
- * LeaveGroup, OffsetFetch, DescribeGroups, Produce, Fetch and ListOffsets. */
+ * LeaveGroup, OffsetFetch, OffsetCommit, DescribeGroups, Produce, Fetch and ListOffsets. */
 int local_error(const wire_req_header *h, const void *req, int16_t error, wire_arena *a,
                 wire_wr *w);
 

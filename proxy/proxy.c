@@ -15,6 +15,7 @@
 #include "proxy/admin.h"
 #include "proxy/aws_creds.h"
 #include "proxy/aws_ecs.h"
+#include "proxy/flip.h"
 #include "proxy/log.h"
 #include "proxy/metrics.h"
 #include "proxy/reload.h"
@@ -47,6 +48,7 @@ static void on_bootstrap_accept(struct evconnlistener *l, evutil_socket_t fd, st
 int proxy_init(proxy *px, struct event_base *base, config *cfg)
 {
 	memset(px, 0, sizeof(*px));
+	px->fetch_cluster = -1;
 	px->base = base;
 	px->cfg = cfg;
 	TAILQ_INIT(&px->clients);
@@ -81,6 +83,10 @@ int proxy_init(proxy *px, struct event_base *base, config *cfg)
 			          config_cluster_names[c], err);
 			return -1;
 		}
+	}
+	if (flip_start(px, err, sizeof(err))) {
+		log_error("event=init_failed reason=\"translation engine: %s\"", err);
+		return -1;
 	}
 	/* before discovery: probes answer (503) while the clusters are looked up */
 	if (admin_start(px, err, sizeof(err))) {
@@ -142,7 +148,8 @@ void proxy_shutdown(proxy *px)
 			event_free(px->clusters[c].refresh);
 	}
 	reload_stop(px);
-	admin_stop(px);
+	admin_stop(px); /* no request reads the engine or the groups any more */
+	flip_stop(px);  /* before the groups its jobs name */
 	groups_free(&px->groups);
 	view_free(px);
 	free(px->presented_cluster_id);

@@ -5,10 +5,10 @@
  *
  * A group this sidecar has seen (its members talk through it) that would
  * change cluster needs a flip: drain, translate its offsets, seed them,
- * move the members (routing/cutover.h). This build does not drive flips
- * yet, so such a change is refused with that reason instead of moving the
- * group with untranslated offsets. Groups never seen here take their new
- * route at once: no member of theirs is connected through this sidecar.
+ * move the members (proxy/flip.c). Without "mirror" no translation is
+ * possible, so such a change is refused with that reason instead of moving
+ * the group with untranslated offsets. Groups never seen here take their
+ * new route at once: no member of theirs is connected through this sidecar.
  */
 #include "proxy/reload.h"
 
@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 
 #include "proxy/config_source.h"
+#include "proxy/flip.h"
 #include "proxy/groups.h"
 #include "proxy/log.h"
 #include "proxy/metrics.h"
@@ -28,6 +29,13 @@
 static int same_str(const char *a, const char *b)
 {
 	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/* The engine reads the mirror settings it started with; turning
+ * translation on or off needs a restart. */
+static int old_mirror_same(const config *old, const config *new)
+{
+	return !old->mirror == !new->mirror;
 }
 
 /* Why the new config cannot be applied live; NULL if it can. */
@@ -74,17 +82,16 @@ int reload_now(proxy *px, const char *trigger)
 		file_identity(px->config_src.path, &px->config_stat);
 	config *cfg = config_source_load(&px->config_src, err, sizeof(err));
 	const char *why = cfg ? needs_restart(px->cfg, cfg) : err;
-	if (!why && cfg) {
+	if (!why && cfg && !old_mirror_same(px->cfg, cfg))
+		why = "mirror added or removed (restart turnout to apply)";
+	if (!why && cfg && flip_unavailable(px)) {
 		for (size_t i = 0; i < px->groups.n; i++) {
 			group_rt *g = px->groups.v[i];
 			int want = routes_group(&cfg->routes, g->id, strlen(g->id));
 			if (want != g->cluster) {
-				snprintf(
-				    err, sizeof(err),
-				    "group %s would move from %s to %s: live flips with offset "
-				    "translation are not available in this build",
-				    g->id, config_cluster_names[g->cluster],
-				    config_cluster_names[want]);
+				snprintf(err, sizeof(err), "group %s would move from %s to %s: %s",
+				         g->id, config_cluster_names[g->cluster],
+				         config_cluster_names[want], flip_unavailable(px));
 				why = err;
 				break;
 			}
@@ -109,8 +116,16 @@ int reload_now(proxy *px, const char *trigger)
 	px->reloads_ok++;
 	px->reload_error[0] = '\0';
 	metrics_reload(px->metrics, trigger, 1);
-	config_free(old);
+	if (!flip_keeps_config(px, old))
+		config_free(old);
 	log_info("event=reload_applied trigger=%s config=%s", trigger, px->config_path);
+	/* groups seen here move with a flip (translated offsets), never at once */
+	for (size_t i = 0; i < px->groups.n; i++) {
+		group_rt *g = px->groups.v[i];
+		int want = routes_group(&cfg->routes, g->id, strlen(g->id));
+		if (want != g->cluster)
+			flip_begin(px, g, want);
+	}
 	return 0;
 }
 

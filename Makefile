@@ -157,7 +157,8 @@ FUZZ_LIB_OBJS := $(call obj,fuzzobj,$(WIRE_SRC) $(GEN_SRC))
 FUZZ_TARGETS  := $(addprefix $(BUILD)/fuzz/fuzz_,$(SCHEMA_STEMS)) $(BUILD)/fuzz/fuzz_frame \
 	$(BUILD)/fuzz/fuzz_config $(BUILD)/fuzz/fuzz_scram $(BUILD)/fuzz/fuzz_awscreds \
 	$(BUILD)/fuzz/fuzz_sasl $(BUILD)/fuzz/fuzz_mm2_checkpoint $(BUILD)/fuzz/fuzz_mm2_offset_sync \
-	$(BUILD)/fuzz/fuzz_admission $(BUILD)/fuzz/fuzz_yaml $(BUILD)/fuzz/fuzz_inplace
+	$(BUILD)/fuzz/fuzz_admission $(BUILD)/fuzz/fuzz_yaml $(BUILD)/fuzz/fuzz_inplace \
+	$(BUILD)/fuzz/fuzz_admin_text
 
 $(BUILD)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(call obj,fuzzobj,proxy/config.c proxy/log.c \
 		proxy/secconfig.c routing/cfgjson.c routing/routes.c \
@@ -200,6 +201,12 @@ $(BUILD)/fuzz/fuzz_admission: tests/fuzz/fuzz_admission.c \
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer $^ -o $@ -lcjson -lcrypto
 
+# The admin token file and Authorization header, and logfmt -> JSON log lines.
+$(BUILD)/fuzz/fuzz_admin_text: tests/fuzz/fuzz_admin_text.c \
+		$(call obj,fuzzobj,proxy/admin_auth.c proxy/log.c)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer $^ -o $@ -lcjson -lcrypto
+
 $(BUILD)/fuzz/fuzz_yaml: tests/fuzz/fuzz_yaml.c $(call obj,fuzzobj,proxy/yamljson.c)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer $^ -o $@ -lcjson -lyaml -lm
@@ -233,6 +240,7 @@ $(BUILD)/fuzz/corpus/.stamp: $(BUILD)/fuzz/mkcorpus $(wildcard tests/fuzz/seeds/
 	cp -r tests/fuzz/seeds/sasl $(BUILD)/fuzz/corpus/sasl
 	cp -r tests/fuzz/seeds/admission $(BUILD)/fuzz/corpus/admission
 	cp -r tests/fuzz/seeds/yaml $(BUILD)/fuzz/corpus/yaml
+	cp -r tests/fuzz/seeds/admin_text $(BUILD)/fuzz/corpus/admin_text
 	bash tests/fuzz/inplace_seeds.sh $(BUILD)/fuzz/corpus
 	@touch $@
 

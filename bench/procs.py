@@ -122,6 +122,7 @@ class Turnout(Child):
         cfg = {
             "listen": "127.0.0.1:0",
             "default_cluster": "legacy",
+            "admin": {"listen": "127.0.0.1:0"},  # never collide with another turnout
             "clusters": {name: {"bootstrap": clusters.bootstrap(name)}
                          for name in ("legacy", "target")},
         }

@@ -28,6 +28,7 @@
 #include "proxy/inplace.h"
 #include "proxy/log.h"
 #include "proxy/merge.h"
+#include "proxy/metrics.h"
 #include "proxy/rewrite.h"
 #include "proxy/route.h"
 #include "proxy/tls.h"
@@ -87,12 +88,24 @@ static pending *pending_new(client *c, const wire_req_header *h)
 		return NULL;
 	}
 	p->corr = h->correlation_id;
+	p->answerer = -1;
+	p->started_ns = metrics_mono_ns();
 	p->api = h->api_key;
 	p->version = h->api_version;
 	p->c = c;
 	TAILQ_INSERT_TAIL(&c->outq, p, link);
 	c->npending++;
 	return p;
+}
+
+/* p's answer is ready for the client: counted, its latency observed. */
+static void pending_finished(pending *p, int answerer)
+{
+	metrics *m = p->c->px->metrics;
+	p->done = 1;
+	p->answerer = answerer;
+	metrics_request(m, p->api, answerer);
+	metrics_request_done(m, p->api, answerer, p->started_ns);
 }
 
 static int may_read(const client *c)
@@ -173,6 +186,7 @@ static void flush(client *c)
 	struct evbuffer *out = bufferevent_get_output(c->bev);
 	pending *p;
 	while ((p = TAILQ_FIRST(&c->outq)) && p->done) {
+		c->px->metrics->client_bytes_out += evbuffer_get_length(p->resp);
 		evbuffer_add_buffer(out, p->resp);
 		TAILQ_REMOVE(&c->outq, p, link);
 		c->npending--;
@@ -241,14 +255,14 @@ void client_deliver(pending *p, int cluster, struct evbuffer *src, size_t len)
 			client_close(c, why);
 			return;
 		}
-		p->done = 1;
+		pending_finished(p, METRICS_BOTH);
 		flush(c);
 		return;
 	}
 	/* PENDING_PLAIN: one answer from one upstream */
 	if (!rewrite_needed(p->api, p->version)) {
 		evbuffer_remove_buffer(src, p->resp, len); /* chain move, no copy */
-		p->done = 1;
+		pending_finished(p, cluster);
 		flush(c);
 		return;
 	}
@@ -263,7 +277,7 @@ void client_deliver(pending *p, int cluster, struct evbuffer *src, size_t len)
 			deliver_failed(p, err);
 			return;
 		}
-		p->done = 1;
+		pending_finished(p, cluster);
 		flush(c);
 		return;
 	}
@@ -295,7 +309,7 @@ out:
 		deliver_failed(p, err);
 		return;
 	}
-	p->done = 1;
+	pending_finished(p, cluster);
 	flush(c);
 }
 
@@ -321,6 +335,7 @@ static int handle_request(client *c, struct evbuffer *in, int32_t size)
 	int rc = -1;
 	char why[300];
 	struct evbuffer_ptr pos;
+	px->metrics->client_bytes_in += 4 + (size_t)size;
 	evbuffer_ptr_set(in, &pos, 4, EVBUFFER_PTR_SET);
 	for (;;) {
 		if (evbuffer_copyout_from(in, &pos, buf, n) != (ssize_t)n) {
@@ -367,7 +382,7 @@ static int handle_request(client *c, struct evbuffer *in, int32_t size)
 			snprintf(why, sizeof(why), "could not answer ApiVersions");
 			goto out;
 		}
-		p->done = 1;
+		pending_finished(p, METRICS_TURNOUT);
 		rc = 0;
 		goto out;
 	}
@@ -375,6 +390,8 @@ static int handle_request(client *c, struct evbuffer *in, int32_t size)
 	if (h.api_version < offered.min || h.api_version > offered.max) {
 		snprintf(why, sizeof(why), "%s v%d was not offered (offered %d-%d)",
 		         wire_api_name(h.api_key), h.api_version, offered.min, offered.max);
+		metrics_request(px->metrics, h.api_key, METRICS_TURNOUT);
+		metrics_request_error(px->metrics, h.api_key, METRICS_TURNOUT);
 		goto out;
 	}
 	pending *p = NULL;
@@ -528,6 +545,7 @@ void client_accept(proxy *px, vbroker *vb, evutil_socket_t fd, const struct sock
 	}
 	c->px = px;
 	c->id = ++px->next_client_id;
+	px->metrics->client_connections_total++;
 	c->vb = vb;
 	TAILQ_INIT(&c->outq);
 	if (addr->sa_family == AF_INET) {
@@ -571,13 +589,36 @@ void client_accept(proxy *px, vbroker *vb, evutil_socket_t fd, const struct sock
 	         config_cluster_names[target->cluster], target->node_id);
 }
 
+/* Requests that will never be answered now. When the client itself left
+ * (or turnout stops) that is not an error; otherwise each one is. */
+static void count_unanswered(client *c, const char *reason)
+{
+	int client_side =
+	    c->hungup || strncmp(reason, "client ", 7) == 0 || strcmp(reason, "shutting down") == 0;
+	pending *p;
+	TAILQ_FOREACH(p, &c->outq, link)
+	{
+		if (p->done)
+			continue;
+		int who = p->answerer < 0 ? METRICS_TURNOUT : p->answerer;
+		metrics_request(c->px->metrics, p->api, who);
+		if (!client_side)
+			metrics_request_error(c->px->metrics, p->api, who);
+	}
+}
+
 void client_close(client *c, const char *reason)
 {
 	if (c->closed)
 		return;
 	c->closed = 1;
-	log_info("client=%d event=closed peer=%s reason=\"%s\" pending=%d", c->id, c->peer, reason,
-	         c->npending);
+	if (c->member_of) /* a group member's connection: say which group */
+		log_info("client=%d group=%s event=closed peer=%s reason=\"%s\" pending=%d", c->id,
+		         c->member_of->id, c->peer, reason, c->npending);
+	else
+		log_info("client=%d event=closed peer=%s reason=\"%s\" pending=%d", c->id, c->peer,
+		         reason, c->npending);
+	count_unanswered(c, reason);
 	if (c->bev) {
 		bufferevent_disable(c->bev, EV_READ | EV_WRITE);
 		bufferevent_setcb(c->bev, NULL, NULL, NULL, NULL);
@@ -639,7 +680,13 @@ int client_forward(client *c, int cluster, struct evbuffer *in, size_t len, pend
                    int32_t corr)
 {
 	upstream *u = c->up->vb->cluster == cluster ? c->up : upstream_for(c, cluster);
-	return u ? upstream_send(u, in, len, p, corr) : -1;
+	if (!u)
+		return -1;
+	if (p)
+		p->answerer = p->answerer < 0 || p->answerer == cluster ? cluster : METRICS_BOTH;
+	else /* acks=0 Produce: nothing will answer; counted as sent */
+		metrics_request(c->px->metrics, WIRE_API_PRODUCE, cluster);
+	return upstream_send(u, in, len, p, corr);
 }
 
 int client_send_encoded(client *c, int cluster, const wire_wr *w, pending *p)
@@ -657,7 +704,7 @@ int client_answer(pending *p, const wire_wr *w)
 {
 	if (frameio_put(p->resp, w))
 		return -1;
-	p->done = 1; /* flushed by the read loop once the request is taken in */
+	pending_finished(p, METRICS_TURNOUT); /* flushed by the read loop once taken in */
 	return 0;
 }
 

@@ -21,6 +21,8 @@ struct pending {
 	TAILQ_ENTRY(pending) link;
 	int32_t corr; /* client's correlation id */
 	int16_t api, version;
+	int answerer;       /* cluster it went to, METRICS_BOTH, or -1 not yet sent */
+	int64_t started_ns; /* arrival (metrics_mono_ns), for the latency histogram */
 	pending_kind kind;
 	int done;              /* resp holds the frame to send */
 	struct evbuffer *resp; /* response frame for the client */
@@ -50,7 +52,8 @@ struct client {
 	int reading;   /* EV_READ enabled on bev */
 	int hungup;    /* the client closed; requests already read still go out */
 	int closed;
-	unsigned fetch_gen; /* px->route_gen at this client's last full fetch */
+	unsigned fetch_gen;         /* px->route_gen at this client's last full fetch */
+	struct group_rt *member_of; /* group whose Join/Sync/Heartbeat this connection sent last */
 };
 
 /* Called by an upstream of cluster with a whole response frame at the front

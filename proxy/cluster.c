@@ -17,6 +17,7 @@
 
 #include "proxy/frameio.h"
 #include "proxy/log.h"
+#include "proxy/metrics.h"
 #include "proxy/proxy.h"
 #include "proxy/sasl.h"
 #include "proxy/tls.h"
@@ -45,6 +46,8 @@ static void admin_close(cluster_state *cs)
 static void admin_fail(cluster_state *cs, const char *why)
 {
 	log_warn("event=discovery_failed cluster=%s reason=\"%s\" retry_ms=1000", cs->name, why);
+	snprintf(cs->last_error, sizeof(cs->last_error), "%s", why);
+	cs->px->metrics->discovery_failures[cs->index]++;
 	admin_close(cs);
 	cs->bootstrap_next++;
 	schedule(cs, 1000);
@@ -143,8 +146,10 @@ static int on_metadata(cluster_state *cs, const uint8_t *body, size_t len, char 
 	if (!rc && !cs->have_metadata)
 		log_info("event=cluster_discovered cluster=%s brokers=%d metadata_version=%d",
 		         cs->name, resp.brokers.n, cs->metadata_version);
-	if (!rc)
+	if (!rc) {
 		cs->have_metadata = 1;
+		cs->last_error[0] = '\0';
+	}
 	wire_arena_reset(&a);
 	return rc;
 }

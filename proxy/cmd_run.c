@@ -20,7 +20,7 @@ static void run_usage(FILE *f)
 	fprintf(f,
 	        "usage: turnout run --config FILE | --config-env VAR\n"
 	        "                   [--legacy-bootstrap HOST:PORT,...] [--target-bootstrap ...]\n"
-	        "                   [--check [--no-secrets]]\n"
+	        "                   [--log-format logfmt|json] [--check [--no-secrets]]\n"
 	        "--check validates the configuration and the secrets it names (TLS files,\n"
 	        "passwords, AWS credentials) and exits; --no-secrets skips the secrets.\n");
 }
@@ -44,6 +44,15 @@ int cmd_run(int argc, char **argv)
 		}
 		if (strcmp(argv[i], "--config-env") == 0 && i + 1 < argc) {
 			src.env = argv[++i];
+			continue;
+		}
+		if (strcmp(argv[i], "--log-format") == 0 && i + 1 < argc) {
+			log_format f;
+			if (log_parse_format(argv[++i], &f)) {
+				fprintf(stderr, "turnout run: --log-format: logfmt or json\n");
+				return 2;
+			}
+			log_set_format(f, 1);
 			continue;
 		}
 		if (strcmp(argv[i], "--legacy-bootstrap") == 0 && i + 1 < argc) {
@@ -90,6 +99,7 @@ int cmd_run(int argc, char **argv)
 		return 0;
 	}
 	log_threshold = cfg->log_level;
+	log_set_format(cfg->log_format, 0);
 	struct event_base *base = event_base_new();
 	if (!base) {
 		log_error("event=init_failed reason=\"no event base\"");

@@ -17,6 +17,11 @@ int cmd_inject(int argc, char **argv);
 /* `turnout inject-webhook ...`: the HTTPS mutating admission webhook. */
 int cmd_inject_webhook(int argc, char **argv);
 
+/* `turnout status [--admin ADDR] [--json] [--watch [S]]`: a running turnout's state. */
+int cmd_status(int argc, char **argv);
+/* `turnout reload [--admin ADDR]`: reload a running turnout's configuration now. */
+int cmd_reload(int argc, char **argv);
+
 /* `turnout offsets --config FILE --group G`: MM2 offset translation preview. */
 int cmd_offsets(int argc, char **argv);
 

@@ -7,6 +7,7 @@
 #include "proxy/config.h"
 
 #include <cjson/cJSON.h>
+#include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,6 +111,61 @@ static int parse_clusters(const cJSON *root, config *c, char *err, size_t errlen
 	return 0;
 }
 
+/* "admin": where the admin HTTP server listens and who may use it. */
+static int parse_admin(const cJSON *root, config *c, char *err, size_t errlen)
+{
+	config_admin *a = &c->admin;
+	a->enabled = 1;
+	a->port = 9644;
+	const char *listen = "127.0.0.1:9644", *token = NULL;
+	const cJSON *o = cJSON_GetObjectItemCaseSensitive(root, "admin");
+	if (o) {
+		static const char *const keys[] = {"enabled", "listen", "allow_remote",
+		                                   "token_file", NULL};
+		if (!cJSON_IsObject(o))
+			return cfg_fail(err, errlen, "admin", "must be an object");
+		if (cfg_only_keys(o, keys, "admin", err, errlen))
+			return -1;
+		const cJSON *en = cJSON_GetObjectItemCaseSensitive(o, "enabled");
+		const cJSON *rem = cJSON_GetObjectItemCaseSensitive(o, "allow_remote");
+		if (en && !cJSON_IsBool(en))
+			return cfg_fail(err, errlen, "admin.enabled", "must be true or false");
+		if (rem && !cJSON_IsBool(rem))
+			return cfg_fail(err, errlen, "admin.allow_remote", "must be true or false");
+		a->enabled = !en || cJSON_IsTrue(en);
+		a->allow_remote = rem && cJSON_IsTrue(rem);
+		char inner[300];
+		if (get_str(o, "listen", &listen, inner, sizeof(inner)) ||
+		    get_str(o, "token_file", &token, inner, sizeof(inner))) {
+			snprintf(err, errlen, "admin.%s", inner);
+			return -1;
+		}
+	}
+	if (split_hostport(listen, &a->host, &a->port))
+		return cfg_fail(err, errlen, "admin.listen", "must be host:port");
+	if (token && !(a->token_file = strdup(token)))
+		return cfg_fail(err, errlen, "admin.token_file", "out of memory");
+	return 0;
+}
+
+/* "log": the line format (the level stays the top-level log_level). */
+static int parse_log(const cJSON *root, config *c, char *err, size_t errlen)
+{
+	const cJSON *o = cJSON_GetObjectItemCaseSensitive(root, "log");
+	c->log_format = LOG_FORMAT_LOGFMT;
+	if (!o)
+		return 0;
+	static const char *const keys[] = {"format", NULL};
+	if (!cJSON_IsObject(o))
+		return cfg_fail(err, errlen, "log", "must be an object");
+	if (cfg_only_keys(o, keys, "log", err, errlen))
+		return -1;
+	const cJSON *f = cJSON_GetObjectItemCaseSensitive(o, "format");
+	if (f && (!cJSON_IsString(f) || log_parse_format(f->valuestring, &c->log_format)))
+		return cfg_fail(err, errlen, "log.format", "must be \"logfmt\" or \"json\"");
+	return 0;
+}
+
 /* "cutover": how long a flip waits for a group's last commits (flip.c). */
 static int parse_cutover(const cJSON *root, config *c, char *err, size_t errlen)
 {
@@ -164,6 +220,8 @@ config *config_parse(const char *json, char *err, size_t errlen)
 	                                   "service",
 	                                   "routes",
 	                                   "listen_tls",
+	                                   "admin",
+	                                   "log",
 	                                   "cutover",
 	                                   NULL};
 	if (cfg_only_keys(root, keys, "", err, errlen))
@@ -203,6 +261,7 @@ config *config_parse(const char *json, char *err, size_t errlen)
 		goto fail;
 	}
 	if (!c->advertised_host || parse_clusters(root, c, err, errlen) ||
+	    parse_admin(root, c, err, errlen) || parse_log(root, c, err, errlen) ||
 	    parse_cutover(root, c, err, errlen) ||
 	    secconfig_parse_listen(root, &c->listen_tls, err, errlen))
 		goto fail;
@@ -222,6 +281,7 @@ config *config_parse(const char *json, char *err, size_t errlen)
 		if (mirror_config_parse(mirror, c->mirror, err, errlen))
 			goto fail;
 	}
+	SHA256((const unsigned char *)json, strlen(json), c->digest);
 	cJSON_Delete(root);
 	return c;
 fail:
@@ -290,6 +350,8 @@ void config_free(config *c)
 	mirror_config_clear(c->mirror);
 	free(c->mirror);
 	free(c->service);
+	free(c->admin.host);
+	free(c->admin.token_file);
 	routes_free(&c->routes);
 	free(c);
 }

@@ -17,6 +17,15 @@ typedef struct config_cluster {
 
 struct mirror_config; /* routing/mirror_config.h */
 
+/* "admin": the admin HTTP server (admin.c). */
+typedef struct config_admin {
+	int enabled;      /* admin.enabled (default 1) */
+	char *host;       /* admin.listen host (default 127.0.0.1) */
+	int port;         /* admin.listen port (default 9644; 0 = ephemeral) */
+	int allow_remote; /* serve more than /healthz and /readyz to non-loopback peers */
+	char *token_file; /* bearer token file, or NULL (no token asked) */
+} config_admin;
+
 typedef struct config {
 	char *listen_host;       /* bootstrap listener address */
 	int listen_port;         /* 0 = ephemeral (tests) */
@@ -27,6 +36,9 @@ typedef struct config {
 	int metadata_refresh_ms; /* how often turnout refreshes each cluster's brokers */
 	int request_timeout_ms;  /* an upstream silent this long with requests due is closed */
 	log_level log_level;
+	log_format log_format; /* log.format */
+	config_admin admin;
+	unsigned char digest[32]; /* SHA-256 of the JSON text parsed */
 	config_cluster clusters[CLUSTER_COUNT];
 	char *service; /* this sidecar's service name (producer routes); may be NULL */
 	routes routes; /* which cluster each group, producer and topic uses */

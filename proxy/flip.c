@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include "proxy/log.h"
+#include "proxy/metrics.h"
 #include "proxy/proxy.h"
 #include "proxy/view.h"
 #include "routing/flip_plan.h"
@@ -195,6 +196,7 @@ static void work(void *arg, int stopping)
 	}
 	j->reached = 1;
 	j->translated_ms = mono_ms();
+	metrics_xlate_observe(j->fc->px->metrics, res); /* locked copy; any thread */
 	keep_parts(j, res);
 	if (flip_plan_check(res, j->topics, j->ntopics, &j->sum, j->why, sizeof(j->why)))
 		goto done;
@@ -250,6 +252,7 @@ static void fail(proxy *px, group_rt *g, const char *why, flip_job *j)
 	int64_t now = mono_ms(), took = now - g->flip.began_ms;
 	int released = g->flip.state != CUTOVER_FREEZING;
 	cutover_fail(&g->flip, why, now);
+	metrics_flip_observe(px->metrics, g->id, from, to, (double)took / 1000.0, 0);
 	/* members that left the old group rejoin it with new ids */
 	for (size_t i = 0; i < g->nmembers;)
 		if (g->members[i].leave)
@@ -297,6 +300,8 @@ static void apply(proxy *px, flip_job *j)
 		return;
 	}
 	cutover_seeded(&g->flip, j->seeded_ms);
+	metrics_flip_observe(px->metrics, g->id, from, g->flip.cluster,
+	                     (double)g->flip.last_pause_ms / 1000.0, 1);
 	g->cluster = g->flip.cluster;
 	/* The members still hold positions of the old cluster: no fetch there
 	 * until each one that left has read the seeded offsets from the new
@@ -463,6 +468,7 @@ int flip_start(proxy *px, char *err, size_t errlen)
 			snprintf(err, errlen, "cannot start the flip timer");
 		return -1; /* flip_stop cleans up */
 	}
+	px->xlate = fc->engine; /* /readyz and the MM2 freshness metrics read it */
 	log_info("event=translation_engine_started checkpoints=%s offset_syncs=%s",
 	         xlate_engine_checkpoints_topic(fc->engine),
 	         xlate_engine_offset_syncs_topic(fc->engine));
@@ -484,6 +490,7 @@ void flip_stop(proxy *px)
 		return;
 	if (fc->tick)
 		event_free(fc->tick);
+	px->xlate = NULL;
 	xlate_engine_stop(fc->engine); /* queued jobs come back as failures */
 	for (flip_job *j = fc->done; j;) {
 		flip_job *next = j->next;

@@ -20,6 +20,8 @@ static const command commands[] = {
     {"inject", cmd_inject, "preview the sidecar injection of a manifest (inject -f pod.yaml)"},
     {"inject-webhook", cmd_inject_webhook, "serve the sidecar-injecting admission webhook"},
     {"offsets", cmd_offsets, "preview a group's offset translation (turnout offsets --help)"},
+    {"reload", cmd_reload, "make a running turnout reload its configuration (POST /reload)"},
+    {"status", cmd_status, "a running turnout's clusters, routes and groups (--json, --watch)"},
 };
 
 static void usage(FILE *f)

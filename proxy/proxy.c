@@ -12,10 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "proxy/admin.h"
 #include "proxy/aws_creds.h"
 #include "proxy/aws_ecs.h"
 #include "proxy/flip.h"
 #include "proxy/log.h"
+#include "proxy/metrics.h"
 #include "proxy/reload.h"
 #include "proxy/sasl.h"
 #include "proxy/tls.h"
@@ -52,11 +54,12 @@ int proxy_init(proxy *px, struct event_base *base, config *cfg)
 	TAILQ_INIT(&px->clients);
 	view_update(px);
 	TAILQ_INIT(&px->justfree);
+	px->metrics = metrics_new();
 	px->dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
 	px->janitor = event_new(base, -1, 0, janitor, px);
 	px->sigterm = evsignal_new(base, SIGTERM, on_signal, px);
 	px->sigint = evsignal_new(base, SIGINT, on_signal, px);
-	if (!px->dns || !px->janitor || !px->sigterm || !px->sigint ||
+	if (!px->metrics || !px->dns || !px->janitor || !px->sigterm || !px->sigint ||
 	    event_add(px->sigterm, NULL) || event_add(px->sigint, NULL)) {
 		log_error("event=init_failed reason=\"libevent setup failed\"");
 		return -1;
@@ -83,6 +86,11 @@ int proxy_init(proxy *px, struct event_base *base, config *cfg)
 	}
 	if (flip_start(px, err, sizeof(err))) {
 		log_error("event=init_failed reason=\"translation engine: %s\"", err);
+		return -1;
+	}
+	/* before discovery: probes answer (503) while the clusters are looked up */
+	if (admin_start(px, err, sizeof(err))) {
+		log_error("event=init_failed reason=\"%s\"", err);
 		return -1;
 	}
 	for (int c = 0; c < CLUSTER_COUNT; c++)
@@ -140,7 +148,8 @@ void proxy_shutdown(proxy *px)
 			event_free(px->clusters[c].refresh);
 	}
 	reload_stop(px);
-	flip_stop(px); /* before the groups its jobs name */
+	admin_stop(px); /* no request reads the engine or the groups any more */
+	flip_stop(px);  /* before the groups its jobs name */
 	groups_free(&px->groups);
 	view_free(px);
 	free(px->presented_cluster_id);
@@ -150,4 +159,6 @@ void proxy_shutdown(proxy *px)
 	event_free(px->sigterm);
 	event_free(px->sigint);
 	evdns_base_free(px->dns, 0);
+	metrics_free(px->metrics);
+	px->metrics = NULL;
 }

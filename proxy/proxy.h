@@ -60,6 +60,7 @@ typedef struct cluster_state {
 	unsigned rr;                /* round robin over brokers for bootstrap clients */
 	sasl_session *sasl;         /* discovery's SASL exchange, while in progress */
 	char admin_host[256];       /* host the discovery connection went to */
+	char last_error[256];       /* why the last discovery round failed; empty if it did not */
 	proxy *px;
 } cluster_state;
 
@@ -82,6 +83,10 @@ struct proxy {
 	struct event *sigterm, *sigint;
 	int next_client_id;
 	groups groups;                      /* consumer groups seen, where each is served */
+	struct metrics *metrics;            /* counters behind /metrics (metrics.h) */
+	struct admin_server *admin;         /* the admin HTTP server (admin.c); NULL if disabled */
+	struct xlate_engine *xlate;         /* the translation engine while one runs, set by its
+	                                       owner; admin reads readiness and freshness here */
 	topic_ids topic_ids[CLUSTER_COUNT]; /* topic id -> name, per cluster */
 	unsigned route_gen;                 /* bumped whenever a topic changes cluster */
 	int uniform_cluster;                /* view_update(): all routes on one cluster, or -1 */

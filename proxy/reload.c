@@ -22,6 +22,7 @@
 #include "proxy/flip.h"
 #include "proxy/groups.h"
 #include "proxy/log.h"
+#include "proxy/metrics.h"
 #include "proxy/proxy.h"
 #include "proxy/view.h"
 
@@ -56,6 +57,9 @@ static const char *needs_restart(const config *old, const config *new)
 			return "a cluster's tls changed (restart turnout to apply)";
 	if (!secconfig_listen_same(old->listen_tls, new->listen_tls))
 		return "listen_tls changed (restart turnout to apply)";
+	if (old->admin.enabled != new->admin.enabled ||
+	    !same_str(old->admin.host, new->admin.host) || old->admin.port != new->admin.port)
+		return "admin.enabled or admin.listen changed (restart turnout to apply)";
 	return NULL;
 }
 
@@ -96,6 +100,7 @@ int reload_now(proxy *px, const char *trigger)
 	if (why) {
 		px->reloads_failed++;
 		snprintf(px->reload_error, sizeof(px->reload_error), "%s", why);
+		metrics_reload(px->metrics, trigger, 0);
 		log_error("event=reload_rejected trigger=%s config=%s reason=\"%s\" "
 		          "action=\"running configuration kept\"",
 		          trigger, px->config_path, why);
@@ -105,10 +110,12 @@ int reload_now(proxy *px, const char *trigger)
 	config *old = px->cfg;
 	px->cfg = cfg;
 	log_threshold = cfg->log_level;
+	log_set_format(cfg->log_format, 0);
 	px->route_gen++;
 	view_update(px);
 	px->reloads_ok++;
 	px->reload_error[0] = '\0';
+	metrics_reload(px->metrics, trigger, 1);
 	if (!flip_keeps_config(px, old))
 		config_free(old);
 	log_info("event=reload_applied trigger=%s config=%s", trigger, px->config_path);

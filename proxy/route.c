@@ -237,7 +237,8 @@ static wire_str group_of(const wire_req_header *h, const decoded *d)
 }
 
 /* Topics a group consumes, from what its members say and commit. */
-static void learn_topics(group_rt *g, const wire_req_header *h, const decoded *d, wire_arena *a)
+static void learn_topics(const client *c, group_rt *g, const wire_req_header *h, const decoded *d,
+                         wire_arena *a)
 {
 	if (h->api_key == WIRE_API_JOIN_GROUP) {
 		const wire_join_group_req *rq = &d->m.jg;
@@ -250,8 +251,8 @@ static void learn_topics(group_rt *g, const wire_req_header *h, const decoded *d
 		const wire_bytes md = rq->protocols.v[0].metadata;
 		if (md.len <= 0 ||
 		    wire_subscription_parse(md.p, (size_t)md.len, a, &s, &v, err, sizeof(err))) {
-			log_warn("group=%s event=subscription_unreadable reason=\"%s\"", g->id,
-			         md.len <= 0 ? "empty" : err);
+			log_warn("client=%d group=%s event=subscription_unreadable reason=\"%s\"",
+			         c->id, g->id, md.len <= 0 ? "empty" : err);
 			return;
 		}
 		for (int32_t i = 0; i < s.topics.n; i++)
@@ -338,7 +339,12 @@ static int group_request(client *c, const wire_req_header *h, pending *p, struct
 	int home = client_cluster(c);
 	if (!g) /* no group id (or out of memory): the broker answers as it sees fit */
 		return client_forward(c, home, in, d->len, p, h->correlation_id);
-	learn_topics(g, h, d, a);
+	if (h->api_key == WIRE_API_JOIN_GROUP || h->api_key == WIRE_API_SYNC_GROUP ||
+	    h->api_key == WIRE_API_HEARTBEAT)
+		c->member_of = g; /* a member's connection (counted by /status) */
+	else if (h->api_key == WIRE_API_LEAVE_GROUP && c->member_of == g)
+		c->member_of = NULL;
+	learn_topics(c, g, h, d, a);
 	wire_str inst, member = member_of(h, d, &inst);
 	if (h->api_key == WIRE_API_LEAVE_GROUP)
 		members_leaving(g, h, d);

@@ -32,6 +32,7 @@
 #include "proxy/client.h"
 #include "proxy/frameio.h"
 #include "proxy/log.h"
+#include "proxy/metrics.h"
 #include "proxy/sasl.h"
 #include "proxy/tls.h"
 
@@ -62,6 +63,12 @@ static void no_reply_add(upstream *u, int32_t corr)
 	u->no_reply[u->no_reply_next++ % n] = corr;
 }
 
+/* The connection to the broker is gone (its client is closed next). */
+static void lost(upstream *u, metrics_disconnect why)
+{
+	u->vb->px->metrics->upstream_disconnects[u->vb->cluster][why]++;
+}
+
 static const char *cluster_name(const upstream *u)
 {
 	return config_cluster_names[u->vb->cluster];
@@ -71,6 +78,7 @@ static const char *cluster_name(const upstream *u)
  * closed like on any upstream failure (it reconnects and retries). */
 static void auth_failed(upstream *u, const char *stage, const char *mech, const char *why)
 {
+	u->vb->px->metrics->upstream_auth_failures[u->vb->cluster][strcmp(stage, "tls") ? 1 : 0]++;
 	log_warn("client=%d event=upstream_%s_failed cluster=%s broker=%d address=%s:%d "
 	         "mechanism=%s reason=\"%s\"",
 	         u->owner->id, stage, cluster_name(u), u->vb->node_id, u->vb->host, u->vb->port,
@@ -236,6 +244,7 @@ static void up_read(struct bufferevent *bev, void *arg)
 		if (st == WIRE_FRAME_ERROR) {
 			snprintf(why, sizeof(why), "broker sent a bad frame: %s (size %d)", err,
 			         size);
+			lost(u, METRICS_DISC_PROTOCOL);
 			client_close(owner, why);
 			return;
 		}
@@ -255,6 +264,7 @@ static void up_read(struct bufferevent *bev, void *arg)
 		if (!w || w->corr != corr) {
 			snprintf(why, sizeof(why), "broker answered correlation id %d, expected %d",
 			         corr, w ? w->corr : -1);
+			lost(u, METRICS_DISC_PROTOCOL);
 			client_close(owner, why);
 			return;
 		}
@@ -278,6 +288,7 @@ static void up_read(struct bufferevent *bev, void *arg)
 				return;
 			continue;
 		}
+		u->vb->px->metrics->upstream_bytes_in[u->vb->cluster] += 4 + (size_t)size;
 		client_deliver(p, u->vb->cluster, in, 4 + (size_t)size);
 		if (client_is_closed(owner))
 			return; /* closed while handling this response */
@@ -315,6 +326,10 @@ static void up_event(struct bufferevent *bev, short what, void *arg)
 			return;
 		}
 	}
+	lost(u, what & BEV_EVENT_EOF       ? METRICS_DISC_CLOSED
+	        : what & BEV_EVENT_TIMEOUT ? METRICS_DISC_TIMEOUT
+	        : u->connected             ? METRICS_DISC_FAILED
+	                                   : METRICS_DISC_UNREACHABLE);
 	char why[500];
 	snprintf(why, sizeof(why), "upstream %s broker %d (%s:%d) %s", cluster_name(u),
 	         u->vb->node_id, u->vb->host, u->vb->port,
@@ -345,6 +360,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 		         "upstream %s broker %d (%s:%d) not connected within %d ms%s",
 		         cluster_name(u), u->vb->node_id, u->vb->host, u->vb->port,
 		         CONNECT_TIMEOUT_MS, tls_is_tls(u->bev) ? " (TCP and TLS handshake)" : "");
+		lost(u, METRICS_DISC_TIMEOUT);
 		client_close(u->owner, why);
 	}
 }
@@ -357,6 +373,7 @@ upstream *upstream_open(client *owner, vbroker *vb)
 		return NULL;
 	u->owner = owner;
 	u->vb = vb;
+	px->metrics->upstream_connections_total[vb->cluster]++;
 	TAILQ_INIT(&u->waits);
 	TAILQ_INIT(&u->held_waits);
 	for (unsigned i = 0; i < sizeof(u->no_reply) / sizeof(u->no_reply[0]); i++)
@@ -406,6 +423,7 @@ static int hold(upstream *u, struct evbuffer *src, size_t len, pending *req, int
 
 int upstream_send(upstream *u, struct evbuffer *src, size_t len, pending *req, int32_t corr)
 {
+	u->vb->px->metrics->upstream_bytes_out[u->vb->cluster] += len;
 	if (u->state != UP_OPEN && u->state != UP_READY)
 		return hold(u, src, len, req, corr);
 	if (!req) {

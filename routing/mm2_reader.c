@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 
 #include "proxy/log.h"
 #include "routing/mm2_rdkafka.h"
@@ -44,9 +45,11 @@ struct mm2_reader {
 	int thread_started;
 	atomic_int stop;
 	atomic_int ready;
-	atomic_llong applied;  /* records applied by this reader */
-	atomic_llong bad;      /* records skipped */
-	atomic_llong position; /* next offset to read */
+	atomic_llong applied;      /* records applied by this reader */
+	atomic_llong bad;          /* records skipped */
+	atomic_llong position;     /* next offset to read */
+	atomic_llong newest_ms;    /* newest record timestamp seen; -1 none */
+	atomic_llong caught_up_ms; /* wall clock of the last end-of-partition; -1 never */
 };
 
 static const char *kind_name(mm2_reader_kind k)
@@ -92,6 +95,10 @@ static void *reader_main(void *arg)
 			continue;
 		if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
 			atomic_store(&r->position, m->offset);
+			struct timeval tv;
+			gettimeofday(&tv, NULL);
+			atomic_store(&r->caught_up_ms,
+			             (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000);
 			if (!atomic_exchange(&r->ready, 1))
 				log_info("event=mm2_reader_ready kind=%s cluster=%s topic=%s "
 				         "records=%lld skipped=%lld",
@@ -104,6 +111,9 @@ static void *reader_main(void *arg)
 			                  r->topic, r->cluster, rd_kafka_message_errstr(m));
 		} else {
 			atomic_store(&r->position, m->offset + 1);
+			long long ts = rd_kafka_message_timestamp(m, NULL);
+			if (ts > atomic_load(&r->newest_ms))
+				atomic_store(&r->newest_ms, ts);
 			reader_record(r, m);
 		}
 		rd_kafka_message_destroy(m);
@@ -122,6 +132,8 @@ mm2_reader *mm2_reader_start(mm2_reader_kind kind, const char *topic, const conf
 	}
 	r->kind = kind;
 	r->store = store;
+	atomic_init(&r->newest_ms, -1);
+	atomic_init(&r->caught_up_ms, -1);
 	snprintf(r->topic, sizeof(r->topic), "%s", topic);
 	snprintf(r->cluster, sizeof(r->cluster), "%s", cluster_name);
 	char name[64];
@@ -175,6 +187,19 @@ fail:
 int mm2_reader_ready(mm2_reader *r)
 {
 	return atomic_load(&r->ready);
+}
+
+void mm2_reader_progress_get(mm2_reader *r, mm2_reader_progress *out)
+{
+	out->kind = kind_name(r->kind);
+	snprintf(out->topic, sizeof(out->topic), "%s", r->topic);
+	snprintf(out->cluster, sizeof(out->cluster), "%s", r->cluster);
+	out->ready = atomic_load(&r->ready);
+	out->applied = atomic_load(&r->applied);
+	out->bad = atomic_load(&r->bad);
+	out->position = atomic_load(&r->position);
+	out->newest_ms = atomic_load(&r->newest_ms);
+	out->caught_up_ms = atomic_load(&r->caught_up_ms);
 }
 
 void mm2_reader_describe(mm2_reader *r, char *buf, size_t len)

@@ -22,6 +22,19 @@ mm2_reader *mm2_reader_start(mm2_reader_kind kind, const char *topic, const conf
                              const char *cluster_name, mm2_store *store, char *err, size_t errlen);
 /* 1 once the topic has been read to its end at least once. Any thread. */
 int mm2_reader_ready(mm2_reader *r);
+/* What a reader has done so far, for metrics and status. Any thread. */
+typedef struct mm2_reader_progress {
+	const char *kind;       /* "checkpoints" or "offset_syncs" (static) */
+	char topic[256];        /* */
+	char cluster[32];       /* "legacy" or "target" */
+	int ready;              /* read to the end at least once */
+	long long applied;      /* records applied */
+	long long bad;          /* records skipped as malformed */
+	long long position;     /* next offset to read */
+	long long newest_ms;    /* newest record timestamp read (ms since the epoch); -1 none */
+	long long caught_up_ms; /* when it last reached the end (wall clock ms); -1 never */
+} mm2_reader_progress;
+void mm2_reader_progress_get(mm2_reader *r, mm2_reader_progress *out);
 /* One line for an operator: topic, cluster, progress and the last error. */
 void mm2_reader_describe(mm2_reader *r, char *buf, size_t len);
 /* Stops the thread, closes the client, frees r. NULL is fine. */

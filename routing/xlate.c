@@ -146,6 +146,12 @@ void xlate_engine_counts(xlate_engine *e, mm2_store_counts *out)
 	mm2_store_counts_get(e->store, out);
 }
 
+void xlate_engine_progress(xlate_engine *e, mm2_reader_progress out[2])
+{
+	mm2_reader_progress_get(e->syncs, &out[0]);
+	mm2_reader_progress_get(e->checkpoints, &out[1]);
+}
+
 void xlate_engine_describe(xlate_engine *e, char *buf, size_t len)
 {
 	char a[512], b[512];

@@ -25,6 +25,7 @@
 
 #include "proxy/config.h"
 #include "routing/mirror_config.h"
+#include "routing/mm2_reader.h"
 #include "routing/mm2_client.h"
 #include "routing/mm2_store.h"
 #include "routing/translate.h"
@@ -69,6 +70,8 @@ int xlate_engine_ready(xlate_engine *e);
 /* Waits until ready; on timeout returns -1 with err saying what is missing. */
 int xlate_engine_wait_ready(xlate_engine *e, int timeout_ms, char *err, size_t errlen);
 void xlate_engine_counts(xlate_engine *e, mm2_store_counts *out);
+/* Progress of the two readers: [0] offset-syncs, [1] checkpoints. Any thread. */
+void xlate_engine_progress(xlate_engine *e, mm2_reader_progress out[2]);
 /* One line per reader (topic, cluster, progress, last error). */
 void xlate_engine_describe(xlate_engine *e, char *buf, size_t len);
 /* Names of the MM2 topics read (for messages). */

@@ -368,6 +368,7 @@ def test_full_config_check_finds_bad_secrets(helm, turnout, tls, tmp_path):
     (["--set", "exampleRoutes.config.routes=target"], "/exampleRoutes/config/routes"),
     (["--set", "exampleRoutes.config.admin.listen=0.0.0.0:9644"],
      "/exampleRoutes/config/admin/listen"),
+    (["--set", "exampleRoutes.config.log.format=xml"], "/exampleRoutes/config/log/format"),
     (["--set", "exampleRoutes.config.clusters.target.sasl.username=u"],
      "/exampleRoutes/config/clusters/target/sasl"),
     (["--set", "certManager.issuerRef.kind=Vault"], "/certManager/issuerRef"),

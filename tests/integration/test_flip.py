@@ -21,6 +21,7 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 
 from harness import unique_group, unique_topic, wait_until
 from mirror_proc import CHECKPOINTS_TOPIC, SYNCS_TOPIC, Mirror
+from test_admin import parse_metrics, value  # noqa: E402
 from turnout_proc import Turnout
 
 PARTS = 2
@@ -148,6 +149,22 @@ def test_flip_forward_and_back_loses_nothing(clusters, tmp_path):
         line = flip_lines(t, group, "seeding")[0]
         rereads_max = int(re.search(r"rereads_max=(\d+)", line).group(1))
         assert "none=0" in line, line
+        # the admin server saw the flip and its translation (hooks in flip.c)
+        fams = parse_metrics(t.admin("/metrics")[1].decode())
+        assert value(fams, "turnout_flip_duration_seconds_count", **{
+            "from": "legacy", "to": "target", "result": "ok"}) == 1
+        assert value(fams, "turnout_translation_partitions", group=group, method="none") == 0
+        assert value(fams, "turnout_translation_partitions", group=group) >= 1
+        assert value(fams, "turnout_translation_rereads_max", group=group) == rereads_max
+        assert value(fams, "turnout_mm2_reader_ready") == 2
+        assert value(fams, "turnout_group_flips_total", group=group) == 1
+        assert [n for n, _, _ in fams["turnout_mm2_newest_record_age_seconds"]["samples"]]
+        assert t.admin("/readyz")[0] == 200
+        st = t.admin_json("/status")[1]
+        g = [x for x in st["groups"] if x["group"] == group][0]
+        assert g["cluster"] == "target" and g["translation"]["direction"] == "forward"
+        assert all(p["method"] != "none" for p in g["translation"]["partitions"])
+        assert st["mirror"]["engine_running"] and st["mirror"]["ready"]
         # the member resumes on target and commits there
         seen = len(r.got)
         wait_until(lambda: len(r.got) >= seen + 50, timeout=40,
@@ -208,6 +225,12 @@ def test_flip_without_mirror_data_rolls_back_and_keeps_consuming(clusters, tmp_p
         # mock makes empty topics on demand, it has no offset-sync to translate by
         assert f"group={group}" in failed, failed
         assert "not ready" in failed or "no translation for" in failed, failed
+        fams = parse_metrics(t.admin("/metrics")[1].decode())
+        assert value(fams, "turnout_flip_duration_seconds_count", result="failed") == 1
+        assert value(fams, "turnout_group_flip_failures_total", group=group) == 1
+        status, body = t.admin("/readyz")
+        if "not ready" in failed:  # MM2's topics never read: not ready, and why
+            assert status == 503 and b"not read to its end" in body, body
         seen = len(r.got)
         wait_until(lambda: len(r.got) >= seen + 30, timeout=30,
                    what="consumption on legacy after the rollback")

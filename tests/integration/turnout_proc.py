@@ -26,6 +26,8 @@ class Turnout:
             "clusters": {name: {"bootstrap": clusters.bootstrap(name)}
                          for name in ("legacy", "target")},
         }
+        # The admin server on a free port: several turnouts may run at once.
+        cfg["admin"] = {"listen": "127.0.0.1:0"}
         cfg.update(extra or {})
         self.config_path = tmp_path / "turnout.json"
         self.config_path.write_text(json.dumps(cfg))
@@ -35,7 +37,9 @@ class Turnout:
         self.proc = None
         self.port = None
 
-    def start(self, timeout=15.0):
+    def start(self, timeout=15.0, until="ready"):
+        """until="admin": return once the admin server listens (the clusters
+        may still be unreachable)."""
         self.log = open(self.log_path, "wb")
         if self.config_env:
             source = ["--config-env", self.config_env]
@@ -46,13 +50,43 @@ class Turnout:
                                      stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + timeout
         while time.time() < deadline:
-            m = re.search(r"event=ready bootstrap=127\.0\.0\.1:(\d+)", self.log_text())
+            m = re.search(r"event=ready bootstrap=127\.0\.0\.1:(\d+)|"
+                          r'"event":"ready","bootstrap":"127\.0\.0\.1:(\d+)"', self.log_text())
             if m:
-                self.port = int(m.group(1))
+                self.port = int(m.group(1) or m.group(2))
+                return self
+            if until == "admin" and re.search(r'event=admin_listening|"event":"admin_listening"',
+                                              self.log_text()):
                 return self
             assert self.proc.poll() is None, "turnout exited:\n" + self.log_text()
             time.sleep(0.05)
         raise AssertionError("turnout not ready:\n" + self.log_text())
+
+    @property
+    def admin_port(self):
+        m = re.search(r"event=admin_listening listen=[\d.]+:(\d+)|"
+                      r'"event":"admin_listening","listen":"[\d.]+:(\d+)"', self.log_text())
+        assert m, "turnout's admin server is not listening:\n" + self.log_text()
+        return int(m.group(1) or m.group(2))
+
+    @property
+    def admin_addr(self):
+        return "127.0.0.1:%d" % self.admin_port
+
+    def admin(self, path, method="GET", headers=None, timeout=10.0):
+        """One request to the admin server: (status, body bytes)."""
+        import http.client
+        conn = http.client.HTTPConnection("127.0.0.1", self.admin_port, timeout=timeout)
+        try:
+            conn.request(method, path, headers=headers or {})
+            r = conn.getresponse()
+            return r.status, r.read()
+        finally:
+            conn.close()
+
+    def admin_json(self, path, method="GET", headers=None):
+        status, body = self.admin(path, method, headers)
+        return status, json.loads(body)
 
     @property
     def bootstrap(self):

@@ -48,6 +48,9 @@ static void action_text(const rchk_group *g, char *buf, size_t len)
 	case RCHK_UNCLEAR:
 		snprintf(buf, len, "members on both");
 		break;
+	case RCHK_OTHER:
+		snprintf(buf, len, "not routed here");
+		break;
 	}
 }
 

@@ -7,10 +7,13 @@
  *                       metadata and the admin calls; plus the translation
  *                       client (mm2_client) for committed offsets.
  *   check_probe_cluster:     Metadata (all topics), cluster id, controller.
- *   check_probe_list_groups: ListConsumerGroups.
- *   check_probe_groups:      DescribeConsumerGroups for all groups at once,
- *                            then ListConsumerGroupOffsets per group.
- * Admin results arrive on a private queue; each wait is bounded.
+ *   check_probe_list_groups: ListGroups + DescribeGroups of each group
+ *                            (rd_kafka_list_groups), kept for the next step.
+ *   check_probe_groups:      state, members and the members' topics
+ *                            (ConsumerProtocol subscription and assignment,
+ *                            wire/consumer_protocol.c) of each group, then
+ *                            its committed offsets (ListConsumerGroupOffsets).
+ * Each call is bounded by its timeout.
  */
 #include "routing/check_probe.h"
 
@@ -18,31 +21,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "routing/mm2_client.h"
 #include "routing/mm2_names.h"
 #include "routing/mm2_rdkafka.h"
+#include "wire/arena.h"
+#include "wire/consumer_protocol.h"
 
 /* Partitions asked for one by one when "all" gets no answer. */
 enum { PROBE_EXPLICIT_MAX = 20000 };
 
 struct check_probe {
 	rd_kafka_t *rk;
-	rd_kafka_queue_t *q; /* admin results */
 	mm2_rk_status status;
 	int status_init;
 	const config_cluster *cluster;
-	mm2_client *offsets; /* created on first use */
+	mm2_client *offsets;                   /* created on first use */
+	const struct rd_kafka_group_list *all; /* every group, described; NULL if not listed */
 	char name[32];
 };
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 check_probe *check_probe_open(const config_cluster *cluster, const char *name, char *err,
                               size_t errlen)
@@ -72,10 +69,6 @@ check_probe *check_probe_open(const config_cluster *cluster, const char *name, c
 		goto fail;
 	}
 	conf = NULL;
-	if (!(p->q = rd_kafka_queue_new(p->rk))) {
-		snprintf(err, errlen, "out of memory");
-		goto fail;
-	}
 	return p;
 fail:
 	if (conf)
@@ -89,8 +82,8 @@ void check_probe_close(check_probe *p)
 	if (!p)
 		return;
 	mm2_client_free(p->offsets);
-	if (p->q)
-		rd_kafka_queue_destroy(p->q);
+	if (p->all)
+		rd_kafka_group_list_destroy(p->all);
 	if (p->rk)
 		rd_kafka_destroy(p->rk);
 	if (p->status_init)
@@ -168,166 +161,121 @@ void check_cluster_info_free(check_cluster_info *ci)
 	memset(ci, 0, sizeof(*ci));
 }
 
-static rd_kafka_AdminOptions_t *opts(check_probe *p, rd_kafka_admin_op_t op, int timeout_ms)
-{
-	rd_kafka_AdminOptions_t *o = rd_kafka_AdminOptions_new(p->rk, op);
-	char why[128];
-	if (o && rd_kafka_AdminOptions_set_request_timeout(o, timeout_ms, why, sizeof(why))) {
-		rd_kafka_AdminOptions_destroy(o);
-		return NULL;
-	}
-	return o;
-}
-
-/* The admin result of type want, or NULL with err. */
-static rd_kafka_event_t *wait_result(check_probe *p, rd_kafka_event_type_t want, int timeout_ms,
-                                     const char *what, char *err, size_t errlen)
-{
-	int64_t deadline = now_ms() + timeout_ms + 1000;
-	for (;;) {
-		int64_t left = deadline - now_ms();
-		if (left <= 0)
-			break;
-		rd_kafka_poll(p->rk, 0);
-		rd_kafka_event_t *ev = rd_kafka_queue_poll(p->q, (int)(left < 200 ? left : 200));
-		if (!ev)
-			continue;
-		if (rd_kafka_event_type(ev) != want) {
-			rd_kafka_event_destroy(ev);
-			continue;
-		}
-		if (rd_kafka_event_error(ev)) {
-			snprintf(err, errlen, "%s: %s", what, rd_kafka_event_error_string(ev));
-			rd_kafka_event_destroy(ev);
-			return NULL;
-		}
-		return ev;
-	}
-	snprintf(err, errlen, "%s: no answer within %d ms", what, timeout_ms);
-	return NULL;
-}
-
 void check_probe_list_groups(check_probe *p, int timeout_ms, check_cluster_info *out)
 {
-	rd_kafka_AdminOptions_t *o = opts(p, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPS, timeout_ms);
-	if (!o) {
-		snprintf(out->list_error, sizeof(out->list_error), "out of memory");
-		return;
-	}
-	rd_kafka_ListConsumerGroups(p->rk, o, p->q);
-	rd_kafka_AdminOptions_destroy(o);
-	rd_kafka_event_t *ev =
-	    wait_result(p, RD_KAFKA_EVENT_LISTCONSUMERGROUPS_RESULT, timeout_ms,
-	                "listing consumer groups", out->list_error, sizeof(out->list_error));
-	if (!ev)
-		return;
-	const rd_kafka_ListConsumerGroups_result_t *res =
-	    rd_kafka_event_ListConsumerGroups_result(ev);
-	size_t nerr = 0, n = 0;
-	const rd_kafka_error_t **errs = rd_kafka_ListConsumerGroups_result_errors(res, &nerr);
-	const rd_kafka_ConsumerGroupListing_t **v =
-	    rd_kafka_ListConsumerGroups_result_valid(res, &n);
-	if (nerr && n == 0) {
-		/* every broker refused: the cluster cannot list (ListGroups) */
+	/* ListGroups, then DescribeGroups of every group found, on every
+	 * broker (librdkafka's rd_kafka_list_groups); kept for describe().
+	 * (librdkafka 2.0.2's ListConsumerGroups leaks when a broker refuses.) */
+	const struct rd_kafka_group_list *gl = NULL;
+	rd_kafka_resp_err_t e = rd_kafka_list_groups(p->rk, NULL, &gl, timeout_ms);
+	if (e) {
 		snprintf(out->list_error, sizeof(out->list_error), "listing consumer groups: %s",
-		         rd_kafka_error_string(errs[0]));
-		out->unsupported =
-		    rd_kafka_error_code(errs[0]) == RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE;
-		rd_kafka_event_destroy(ev);
+		         rd_kafka_err2str(e));
+		out->unsupported = e == RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE;
 		return;
 	}
-	out->groups = calloc(n + 1, sizeof(*out->groups));
-	for (size_t i = 0; out->groups && i < n; i++) {
-		char *g = strdup(rd_kafka_ConsumerGroupListing_group_id(v[i]));
-		if (!g)
+	p->all = gl;
+	out->groups = calloc((size_t)gl->group_cnt + 1, sizeof(*out->groups));
+	for (int i = 0; out->groups && i < gl->group_cnt; i++) {
+		const struct rd_kafka_group_info *g = &gl->groups[i];
+		/* consumer groups and commit-only ones; not Connect's workers */
+		if (g->err || (g->protocol_type && g->protocol_type[0] &&
+		               strcmp(g->protocol_type, "consumer") != 0))
+			continue;
+		char *name = strdup(g->group);
+		if (!name)
 			break;
-		out->groups[out->ngroups++] = g;
+		out->groups[out->ngroups++] = name;
 	}
 	if (out->ngroups)
 		qsort(out->groups, out->ngroups, sizeof(*out->groups), cmp_str);
 	out->listed = out->groups != NULL;
-	if (nerr)
-		snprintf(out->list_error, sizeof(out->list_error),
-		         "some brokers did not list their groups: %s",
-		         rd_kafka_error_string(errs[0]));
-	rd_kafka_event_destroy(ev);
-}
-
-static rchk_group *find_group(rchk_group *groups, size_t n, const char *name)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(groups[i].name, name) == 0)
-			return &groups[i];
-	return NULL;
 }
 
 /* A topic named on cluster, added to g under its legacy name. */
-static void add_topic(rchk_group *g, const mirror_config *mc, int cluster, const char *topic)
+static void add_topic(rchk_group *g, const mirror_config *mc, int cluster, const char *topic,
+                      size_t len)
 {
-	char src[512];
+	char name[512], src[512];
+	snprintf(name, sizeof(name), "%.*s", (int)(len < 500 ? len : 500), topic);
 	if (cluster == CLUSTER_TARGET && mc &&
-	    mm2_names_source_topic(mc, topic, src, sizeof(src)) == 0)
-		topic = src;
-	rchk_group_add_topic(g, topic);
+	    mm2_names_source_topic(mc, name, src, sizeof(src)) == 0)
+		rchk_group_add_topic(g, src);
+	else
+		rchk_group_add_topic(g, name);
+}
+
+/* The topics a member subscribes to and is assigned (ConsumerProtocol
+ * bytes; anything unreadable is skipped: the commits still count). */
+static void member_topics(const struct rd_kafka_group_member_info *m, const mirror_config *mc,
+                          int cluster, rchk_group *g)
+{
+	wire_arena a;
+	wire_arena_init(&a, 1 << 20);
+	char err[128];
+	int16_t v;
+	wire_consumer_protocol_subscription sub;
+	if (m->member_metadata && m->member_metadata_size > 0 &&
+	    wire_subscription_parse(m->member_metadata, (size_t)m->member_metadata_size, &a, &sub,
+	                            &v, err, sizeof(err)) == 0)
+		for (int32_t i = 0; i < sub.topics.n; i++)
+			if (sub.topics.v[i].len > 0)
+				add_topic(g, mc, cluster, sub.topics.v[i].p,
+				          (size_t)sub.topics.v[i].len);
+	wire_consumer_protocol_assignment as;
+	if (m->member_assignment && m->member_assignment_size > 0 &&
+	    wire_assignment_parse(m->member_assignment, (size_t)m->member_assignment_size, &a, &as,
+	                          &v, err, sizeof(err)) == 0)
+		for (int32_t i = 0; i < as.assigned_partitions.n; i++) {
+			wire_str t = as.assigned_partitions.v[i].topic;
+			if (t.len > 0)
+				add_topic(g, mc, cluster, t.p, (size_t)t.len);
+		}
+	wire_arena_reset(&a);
+}
+
+static void describe_one(const struct rd_kafka_group_info *gi, const mirror_config *mc, int cluster,
+                         rchk_group *g)
+{
+	rchk_side *s = &g->side[cluster];
+	if (gi->err) {
+		snprintf(s->err, sizeof(s->err), "describing the group: %s",
+		         rd_kafka_err2str(gi->err));
+		return;
+	}
+	s->described = 1;
+	snprintf(s->state, sizeof(s->state), "%s", gi->state ? gi->state : "?");
+	s->members = gi->member_cnt;
+	if (!gi->protocol_type || strcmp(gi->protocol_type, "consumer") == 0)
+		for (int k = 0; k < gi->member_cnt; k++)
+			member_topics(&gi->members[k], mc, cluster, g);
 }
 
 static void describe(check_probe *p, const mirror_config *mc, int cluster, rchk_group *groups,
                      size_t n, int timeout_ms)
 {
-	const char **names = calloc(n ? n : 1, sizeof(*names));
-	rd_kafka_AdminOptions_t *o = opts(p, RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS, timeout_ms);
-	char err[512] = "out of memory";
-	rd_kafka_event_t *ev = NULL;
-	if (names && o) {
-		for (size_t i = 0; i < n; i++)
-			names[i] = groups[i].name;
-		rd_kafka_DescribeConsumerGroups(p->rk, names, n, o, p->q);
-		ev = wait_result(p, RD_KAFKA_EVENT_DESCRIBECONSUMERGROUPS_RESULT, timeout_ms,
-		                 "describing groups", err, sizeof(err));
-	}
-	free(names);
-	if (o)
-		rd_kafka_AdminOptions_destroy(o);
-	if (!ev) {
-		for (size_t i = 0; i < n; i++)
-			snprintf(groups[i].side[cluster].err, sizeof(groups[i].side[cluster].err),
-			         "%s", err);
-		return;
-	}
-	size_t cnt = 0;
-	const rd_kafka_ConsumerGroupDescription_t **d =
-	    rd_kafka_DescribeConsumerGroups_result_groups(
-	        rd_kafka_event_DescribeConsumerGroups_result(ev), &cnt);
-	for (size_t i = 0; i < cnt; i++) {
-		rchk_group *g =
-		    find_group(groups, n, rd_kafka_ConsumerGroupDescription_group_id(d[i]));
-		if (!g)
-			continue;
-		rchk_side *s = &g->side[cluster];
-		const rd_kafka_error_t *ge = rd_kafka_ConsumerGroupDescription_error(d[i]);
-		if (ge) {
-			snprintf(s->err, sizeof(s->err), "describing the group: %s",
-			         rd_kafka_error_string(ge));
+	for (size_t i = 0; i < n; i++) {
+		rchk_group *g = &groups[i];
+		const struct rd_kafka_group_info *gi = NULL;
+		for (int k = 0; p->all && k < p->all->group_cnt && !gi; k++)
+			if (strcmp(p->all->groups[k].group, g->name) == 0)
+				gi = &p->all->groups[k];
+		if (gi) {
+			describe_one(gi, mc, cluster, g);
 			continue;
 		}
-		s->described = 1;
-		snprintf(s->state, sizeof(s->state), "%s",
-		         rd_kafka_consumer_group_state_name(
-		             rd_kafka_ConsumerGroupDescription_state(d[i])));
-		size_t m = rd_kafka_ConsumerGroupDescription_member_count(d[i]);
-		s->members = (int)m;
-		for (size_t k = 0; k < m; k++) {
-			const rd_kafka_MemberDescription_t *md =
-			    rd_kafka_ConsumerGroupDescription_member(d[i], k);
-			const rd_kafka_MemberAssignment_t *ma =
-			    md ? rd_kafka_MemberDescription_assignment(md) : NULL;
-			const rd_kafka_topic_partition_list_t *l =
-			    ma ? rd_kafka_MemberAssignment_partitions(ma) : NULL;
-			for (int j = 0; l && j < l->cnt; j++)
-				add_topic(g, mc, cluster, l->elems[j].topic);
+		const struct rd_kafka_group_list *one = NULL;
+		rd_kafka_resp_err_t e = rd_kafka_list_groups(p->rk, g->name, &one, timeout_ms);
+		if (e) {
+			snprintf(g->side[cluster].err, sizeof(g->side[cluster].err),
+			         "describing the group: %s", rd_kafka_err2str(e));
+			continue;
 		}
+		for (int k = 0; k < one->group_cnt; k++)
+			if (strcmp(one->groups[k].group, g->name) == 0)
+				describe_one(&one->groups[k], mc, cluster, g);
+		rd_kafka_group_list_destroy(one);
 	}
-	rd_kafka_event_destroy(ev);
 }
 
 /* Every partition of every topic of ci (but Kafka's own), for brokers that
@@ -378,7 +326,7 @@ static void committed(check_probe *p, const check_cluster_info *ci, const mirror
 			if (tp->err || tp->offset < 0)
 				continue;
 			s->committed++;
-			add_topic(g, mc, cluster, tp->topic);
+			add_topic(g, mc, cluster, tp->topic, strlen(tp->topic));
 		}
 	}
 	if (ask)

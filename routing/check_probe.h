@@ -45,14 +45,14 @@ void check_probe_close(check_probe *p);
 /* Metadata, cluster id, controller into out (reachable = 0 and error set on
  * failure; never fails otherwise). */
 void check_probe_cluster(check_probe *p, int timeout_ms, check_cluster_info *out);
-/* ListConsumerGroups into out->groups (listed = 0 with list_error when the
- * cluster cannot list them, as librdkafka's mock cluster cannot). */
+/* ListGroups into out->groups (listed = 0 with list_error when the cluster
+ * cannot list them, as librdkafka's mock cluster cannot). */
 void check_probe_list_groups(check_probe *p, int timeout_ms, check_cluster_info *out);
 void check_cluster_info_free(check_cluster_info *ci);
 
 /*
- * Fills side `cluster` of each group: DescribeConsumerGroups for state,
- * members and the topics assigned to them (added to the group's topics), and
+ * Fills side `cluster` of each group: DescribeGroups for state, members and
+ * the topics they subscribe to and are assigned (added to the group's), and
  * the committed offsets (every partition the broker reports for the group,
  * or, where the broker does not answer for "all", every partition of ci's
  * topics), whose topics are added under their legacy names (mc maps target

@@ -45,6 +45,8 @@ const char *rchk_action_name(rchk_action a)
 		return "rollback";
 	case RCHK_UNCLEAR:
 		return "unclear";
+	case RCHK_OTHER:
+		return "other";
 	}
 	return "?";
 }
@@ -123,7 +125,9 @@ void rchk_place(rchk_group *g)
 		           : ct     ? CLUSTER_TARGET
 		                    : RCHK_NOWHERE;
 	}
-	if (g->lives == RCHK_NOWHERE)
+	if (!g->in_routes)
+		g->action = RCHK_OTHER;
+	else if (g->lives == RCHK_NOWHERE)
 		g->action = RCHK_NEW;
 	else if (g->lives == g->route)
 		g->action = RCHK_STAYS;
@@ -383,6 +387,8 @@ static int analyse_group(const rchk_input *in, const rchk_group *g, rchk_report 
 		    "group %s has members on legacy (%d) and on target (%d): it is "
 		    "consuming on both clusters at once; stop one side before any flip.",
 		    g->name, ls->members, ts->members);
+	if (g->action == RCHK_OTHER)
+		return 0;
 	int to = g->route, from = !to, unmirrored = 0;
 	if (g->action == RCHK_FLIP || g->action == RCHK_ROLLBACK) {
 		const char *dir = g->action == RCHK_FLIP ? "legacy -> target" : "target -> legacy";

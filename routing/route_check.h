@@ -28,6 +28,8 @@ typedef enum {
 	RCHK_FLIP,     /* legacy -> target, offsets translated forward */
 	RCHK_ROLLBACK, /* target -> legacy, offsets translated back */
 	RCHK_UNCLEAR,  /* members on both clusters: no single "from" */
+	RCHK_OTHER,    /* not named in routes: another service's group, not moved by
+	                  this config (only producers moving away from it matter) */
 } rchk_action;
 
 /* One group as seen on one cluster. */

@@ -148,8 +148,9 @@ void check_print_text(const check_run *r, FILE *f)
 		side_text(&g->side[CLUSTER_TARGET], ts, sizeof(ts));
 		action_text(g, act, sizeof(act));
 		xlate_text(g, xl, sizeof(xl));
-		fprintf(f, "%-28s %-7s %-20s %-20s %-7s %-30s %s\n", g->name, cl(g->route), ls, ts,
-		        rchk_where_name(g->lives), act, xl);
+		fprintf(f, "%-28s %-7s %-20s %-20s %-7s %-30s %s\n", g->name,
+		        g->in_routes ? cl(g->route) : "-", ls, ts, rchk_where_name(g->lives), act,
+		        xl);
 		if (g->ntopics) {
 			fprintf(f, "    topics:");
 			for (size_t j = 0; j < g->ntopics; j++)

@@ -237,8 +237,9 @@ static void rchk_group_problems(void)
 	g[0].side[CLUSTER_LEGACY].members = 3;
 	g[0].side[CLUSTER_TARGET].members = 1;
 	g[0].action = RCHK_FLIP;
-	xlate_partition parts[1] = {
-	    {.topic = "orders", .partition = 0, .r = {.method = TRANSLATE_CONSERVATIVE, .rereads_max = 7}}};
+	xlate_partition parts[1] = {{.topic = "orders",
+	                             .partition = 0,
+	                             .r = {.method = TRANSLATE_CONSERVATIVE, .rereads_max = 7}}};
 	xlate_group_result res = {.group = "a", .n = 1, .parts = parts};
 	rchk_xlate_summarise(&res, NULL, &g[0].xl);
 	CHECK(g[0].xl.conservative == 1 && g[0].xl.rereads == 7);
@@ -275,7 +276,8 @@ static void rchk_untranslatable_list_truncates(void)
 	char names[200][20];
 	for (int i = 0; i < 200; i++) {
 		snprintf(names[i], sizeof(names[i]), "topic-%03d", i);
-		parts[i] = (xlate_partition){.topic = names[i], .partition = i,
+		parts[i] = (xlate_partition){.topic = names[i],
+		                             .partition = i,
 		                             .r = {.method = TRANSLATE_NONE, .rereads_max = -1}};
 	}
 	xlate_group_result res = {.group = "g", .n = 200, .parts = parts};

@@ -10,6 +10,8 @@
 
 /* `turnout run --config FILE` (also `turnout --config FILE`): the proxy. */
 int cmd_run(int argc, char **argv);
+/* `turnout check --config FILE`: what the routes would do, changing nothing. */
+int cmd_check(int argc, char **argv);
 /* `turnout healthcheck [--url URL]`: probe for images without a shell. */
 int cmd_healthcheck(int argc, char **argv);
 /* `turnout inject -f FILE`: the webhook's mutation, offline. */

@@ -16,6 +16,7 @@ typedef struct {
 /* One line per subcommand; keep sorted by name except `run` first. */
 static const command commands[] = {
     {"run", cmd_run, "run the proxy (turnout run --config FILE)"},
+    {"check", cmd_check, "dry run: clusters, routes, groups, flips and conflicts (check --help)"},
     {"healthcheck", cmd_healthcheck, "exit 0 if turnout's admin server answers /readyz"},
     {"inject", cmd_inject, "preview the sidecar injection of a manifest (inject -f pod.yaml)"},
     {"inject-webhook", cmd_inject_webhook, "serve the sidecar-injecting admission webhook"},

@@ -28,6 +28,7 @@
 #include "proxy/inplace.h"
 #include "proxy/log.h"
 #include "proxy/merge.h"
+#include "proxy/producer_flip.h"
 #include "proxy/rewrite.h"
 #include "proxy/route.h"
 #include "proxy/tls.h"
@@ -44,6 +45,8 @@ enum {
 
 static void pending_free(pending *p)
 {
+	if (p->prod_barrier)
+		prodflip_barrier_done(p->c->px);
 	if (p->resp)
 		evbuffer_free(p->resp);
 	for (int i = 0; i < PENDING_PARTS_MAX; i++)
@@ -97,7 +100,8 @@ static pending *pending_new(client *c, const wire_req_header *h)
 
 static int may_read(const client *c)
 {
-	return !c->closed && !c->hungup && c->npending < MAX_PENDING && !c->up_full;
+	return !c->closed && !c->hungup && c->npending < MAX_PENDING && !c->up_full &&
+	       !c->prod_hold;
 }
 
 /* Reading from the client stops while too many of its requests are in
@@ -222,6 +226,14 @@ static void deliver_failed(pending *p, const char *err)
 void client_deliver(pending *p, int cluster, struct evbuffer *src, size_t len)
 {
 	client *c = p->c;
+	if (p->kind == PENDING_OWN) {
+		const uint8_t *f = evbuffer_pullup(src, (ssize_t)len);
+		TAILQ_REMOVE(&c->ownq, p, link);
+		p->own(p->own_arg, cluster, f, f ? len : 0);
+		evbuffer_drain(src, len);
+		pending_free(p);
+		return;
+	}
 	if (p->kind == PENDING_MERGE) {
 		int i = p->nparts - p->parts_due;
 		if (p->parts_due <= 0 || !(p->part[i] = evbuffer_new()) ||
@@ -246,6 +258,9 @@ void client_deliver(pending *p, int cluster, struct evbuffer *src, size_t len)
 		return;
 	}
 	/* PENDING_PLAIN: one answer from one upstream */
+	if (p->api == WIRE_API_INIT_PRODUCER_ID)
+		prodflip_saw_init(c->px, cluster, p->version, evbuffer_pullup(src, (ssize_t)len),
+		                  len);
 	if (!rewrite_needed(p->api, p->version)) {
 		evbuffer_remove_buffer(src, p->resp, len); /* chain move, no copy */
 		p->done = 1;
@@ -376,6 +391,15 @@ static int handle_request(client *c, struct evbuffer *in, int32_t size)
 		snprintf(why, sizeof(why), "%s v%d was not offered (offered %d-%d)",
 		         wire_api_name(h.api_key), h.api_version, offered.min, offered.max);
 		goto out;
+	}
+	if (h.api_key == WIRE_API_PRODUCE) {
+		int held = prodflip_produce(c, &h, in, size, why, sizeof(why));
+		if (held < 0)
+			goto out;
+		if (held) {
+			rc = 0; /* the frame stays in `in` until the hold ends */
+			goto out;
+		}
 	}
 	pending *p = NULL;
 	if (!(h.api_key == WIRE_API_PRODUCE && produce_acks(&r, h.api_version) == 0)) {
@@ -530,6 +554,7 @@ void client_accept(proxy *px, vbroker *vb, evutil_socket_t fd, const struct sock
 	c->id = ++px->next_client_id;
 	c->vb = vb;
 	TAILQ_INIT(&c->outq);
+	TAILQ_INIT(&c->ownq);
 	if (addr->sa_family == AF_INET) {
 		const struct sockaddr_in *sin = (const struct sockaddr_in *)addr;
 		char ip[INET_ADDRSTRLEN];
@@ -661,11 +686,52 @@ int client_answer(pending *p, const wire_wr *w)
 	return 0;
 }
 
+int32_t client_own_corr(client *c)
+{
+	return upstream_fresh_corr(c->up);
+}
+
+int client_send_own(client *c, const wire_wr *w, int32_t corr, pending_own_fn fn, void *arg)
+{
+	pending *p = calloc(1, sizeof(*p));
+	struct evbuffer *tmp = evbuffer_new();
+	int rc = -1;
+	if (!p || !tmp || frameio_put(tmp, w))
+		goto out;
+	p->kind = PENDING_OWN;
+	p->corr = corr;
+	p->c = c;
+	p->own = fn;
+	p->own_arg = arg;
+	rc = upstream_send(c->up, tmp, evbuffer_get_length(tmp), p, corr);
+	if (rc == 0) {
+		TAILQ_INSERT_TAIL(&c->ownq, p, link);
+		p = NULL;
+	}
+out:
+	if (tmp)
+		evbuffer_free(tmp);
+	free(p);
+	return rc;
+}
+
+void client_hold(client *c, int on)
+{
+	c->prod_hold = on;
+	if (!on)
+		update_reading(c);
+}
+
 static void client_free(client *c)
 {
 	pending *p;
 	while ((p = TAILQ_FIRST(&c->outq))) {
 		TAILQ_REMOVE(&c->outq, p, link);
+		pending_free(p);
+	}
+	while ((p = TAILQ_FIRST(&c->ownq))) {
+		TAILQ_REMOVE(&c->ownq, p, link);
+		p->own(p->own_arg, -1, NULL, 0);
 		pending_free(p);
 	}
 	for (int i = 0; i < c->nups; i++)

@@ -96,6 +96,7 @@ struct proxy {
 	struct ssl_ctx_st *tls_listen;                 /* client-facing TLS; NULL = plaintext */
 	void (*on_ready)(proxy *px);                   /* called once when listening */
 	struct flip_ctl *flip; /* translation engine and flips (flip.c); NULL without "mirror" */
+	struct prodflip *prodflip; /* producer ids and drains (producer_flip.c) */
 };
 
 int proxy_init(proxy *px, struct event_base *base, config *cfg);

@@ -22,6 +22,7 @@
 #include "proxy/flip.h"
 #include "proxy/groups.h"
 #include "proxy/log.h"
+#include "proxy/producer_flip.h"
 #include "proxy/proxy.h"
 #include "proxy/view.h"
 
@@ -107,6 +108,7 @@ int reload_now(proxy *px, const char *trigger)
 	log_threshold = cfg->log_level;
 	px->route_gen++;
 	view_update(px);
+	prodflip_reloaded(px, old);
 	px->reloads_ok++;
 	px->reload_error[0] = '\0';
 	if (!flip_keeps_config(px, old))

@@ -425,6 +425,11 @@ static void free_waits(struct upstream_waits *q)
 	}
 }
 
+int32_t upstream_fresh_corr(upstream *u)
+{
+	return fresh_corr(u);
+}
+
 void upstream_free(upstream *u)
 {
 	free_waits(&u->waits);

@@ -56,5 +56,7 @@ upstream *upstream_open(client *owner, vbroker *vb);
  * req is NULL (Produce with acks=0, correlation id corr). */
 int upstream_send(upstream *u, struct evbuffer *src, size_t len, pending *req, int32_t corr);
 void upstream_free(upstream *u);
+/* A correlation id no request in flight on u uses (turnout's own requests). */
+int32_t upstream_fresh_corr(upstream *u);
 
 #endif

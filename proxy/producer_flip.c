@@ -51,8 +51,8 @@ typedef struct own_id {
 	id_state state;
 	int64_t pid;
 	int16_t epoch;
-	unsigned gen;       /* bumped when the id is replaced: late answers are dropped */
-	int64_t retry_ms;   /* ID_NONE after a failure: not asked again before */
+	unsigned gen;     /* bumped when the id is replaced: late answers are dropped */
+	int64_t retry_ms; /* ID_NONE after a failure: not asked again before */
 	int64_t asked_ms;
 } own_id;
 
@@ -60,9 +60,9 @@ typedef struct own_id {
 typedef struct tp_state {
 	char *topic;
 	int32_t partition;
-	int moved;                     /* produced somewhere its issuer is not */
-	int last;                      /* cluster of its last batch, -1 none */
-	int32_t base[CLUSTER_COUNT];   /* client sequence that maps to 0 there */
+	int moved;                   /* produced somewhere its issuer is not */
+	int last;                    /* cluster of its last batch, -1 none */
+	int32_t base[CLUSTER_COUNT]; /* client sequence that maps to 0 there */
 	uint8_t has_base[CLUSTER_COUNT];
 } tp_state;
 
@@ -209,9 +209,8 @@ static int decode_init_resp(int16_t version, const uint8_t *frame, size_t len,
 	size_t trailing;
 	const wire_msg_type *t = wire_msg_find(WIRE_API_INIT_PRODUCER_ID, WIRE_RESPONSE);
 	int rc = !t ||
-	         wire_resp_header_decode(&r, wire_resp_header_version(WIRE_API_INIT_PRODUCER_ID,
-	                                                              version),
-	                                 &a, &h) ||
+	         wire_resp_header_decode(
+	             &r, wire_resp_header_version(WIRE_API_INIT_PRODUCER_ID, version), &a, &h) ||
 	         wire_msg_decode_lenient(t, version, frame + 4 + r.pos, len - 4 - r.pos, &a, m,
 	                                 &trailing, err, sizeof(err));
 	wire_arena_reset(&a); /* m holds no pointers that matter: ids and codes */
@@ -249,8 +248,8 @@ void prodflip_saw_init(proxy *px, int cluster, int16_t version, const uint8_t *f
 	s->used_ms = now;
 	pf->s[pf->n++] = s;
 	pf->by_issuer[cluster]++;
-	log_debug("event=producer_id_seen producer_id=%lld epoch=%d cluster=%s",
-	          (long long)s->pid, s->epoch, cname(cluster));
+	log_debug("event=producer_id_seen producer_id=%lld epoch=%d cluster=%s", (long long)s->pid,
+	          s->epoch, cname(cluster));
 }
 
 static void on_own_answer(void *arg, int cluster, const uint8_t *frame, size_t len)
@@ -260,7 +259,8 @@ static void on_own_answer(void *arg, int cluster, const uint8_t *frame, size_t l
 	session *s = pf ? find(pf, q->pid, q->epoch) : NULL;
 	own_id *id = s ? &s->id[q->cluster] : NULL;
 	wire_init_producer_id_resp m;
-	int ok = frame && cluster == q->cluster && decode_init_resp(q->version, frame, len, &m) == 0;
+	int ok =
+	    frame && cluster == q->cluster && decode_init_resp(q->version, frame, len, &m) == 0;
 	if (id && id->gen == q->gen && id->state == ID_ASKING) {
 		if (ok && m.error_code == 0 && m.producer_id >= 0) {
 			id->state = ID_READY;
@@ -278,7 +278,9 @@ static void on_own_answer(void *arg, int cluster, const uint8_t *frame, size_t l
 			         "error=%d reason=\"%s\" action=\"retried in %d ms; the client's "
 			         "Produce waits\"",
 			         (long long)q->pid, cname(q->cluster), ok ? m.error_code : -1,
-			         !frame ? "connection closed" : ok ? "error answer" : "bad answer",
+			         !frame ? "connection closed"
+			         : ok   ? "error answer"
+			                : "bad answer",
 			         ASK_RETRY_MS);
 		}
 	}
@@ -311,11 +313,12 @@ static int ask_id(prodflip *pf, client *c, session *s, int k)
 	                     .api_version = v,
 	                     .correlation_id = corr,
 	                     .client_id = wire_str_c("turnout"),
-	                     .version = (int8_t)wire_req_header_version(WIRE_API_INIT_PRODUCER_ID, v)};
+	                     .version =
+	                         (int8_t)wire_req_header_version(WIRE_API_INIT_PRODUCER_ID, v)};
 	wire_wr w;
 	wire_wr_init(&w, false);
-	int rc = frameio_encode_request(&w, &h, &rq) ||
-	         client_send_own(c, &w, corr, on_own_answer, q);
+	int rc =
+	    frameio_encode_request(&w, &h, &rq) || client_send_own(c, &w, corr, on_own_answer, q);
 	wire_wr_free(&w);
 	if (rc) {
 		free(q);
@@ -383,7 +386,8 @@ out:
 static tp_state *tp_get(session *s, wire_str topic, int32_t partition)
 {
 	for (size_t i = 0; i < s->ntps; i++)
-		if (s->tps[i].partition == partition && strlen(s->tps[i].topic) == (size_t)topic.len &&
+		if (s->tps[i].partition == partition &&
+		    strlen(s->tps[i].topic) == (size_t)topic.len &&
 		    memcmp(s->tps[i].topic, topic.p, (size_t)topic.len) == 0)
 			return &s->tps[i];
 	if (s->ntps == s->cap) {
@@ -410,10 +414,10 @@ typedef struct walk {
 	session *s;
 	int home;
 	tp_state *tp;
-	int write;      /* 0: look (is the id needed, is it there); 1: rewrite */
-	int need_id;    /* some batch needs s->id[home] */
-	int stale;      /* a partition comes back to an id that already saw it */
-	int bad_pid;    /* a batch of another producer id in the same request */
+	int write;   /* 0: look (is the id needed, is it there); 1: rewrite */
+	int need_id; /* some batch needs s->id[home] */
+	int stale;   /* a partition comes back to an id that already saw it */
+	int bad_pid; /* a batch of another producer id in the same request */
 	int mapped;
 } walk;
 
@@ -473,14 +477,15 @@ static int walk_request(walk *w, const wire_produce_req *rq)
 	for (int32_t i = 0; i < rq->topic_data.n; i++) {
 		const wire_produce_req_topic_produce_data *td = &rq->topic_data.v[i];
 		for (int32_t j = 0; j < td->partition_data.n; j++) {
-			const wire_produce_req_partition_produce_data *pd = &td->partition_data.v[j];
+			const wire_produce_req_partition_produce_data *pd =
+			    &td->partition_data.v[j];
 			if (pd->records.len <= 0 || td->name.len <= 0)
 				continue;
 			if (!(w->tp = tp_get(w->s, td->name, pd->index)))
 				return -1;
 			/* the batches lie in the linearised frame we own */
-			if (recbatch_rewrite((uint8_t *)pd->records.p, (size_t)pd->records.len, on_batch,
-			                     w) < 0)
+			if (recbatch_rewrite((uint8_t *)pd->records.p, (size_t)pd->records.len,
+			                     on_batch, w) < 0)
 				return -1;
 		}
 	}
@@ -538,8 +543,8 @@ int prodflip_produce(client *c, const wire_req_header *h, struct evbuffer *in, i
 	}
 	wire_rd_init(&r, f + 4, (size_t)size);
 	if (wire_req_header_decode(&r, &a, &again) ||
-	    wire_msg_decode_lenient(t, h->api_version, f + 4 + r.pos, (size_t)size - r.pos, &a,
-	                            &rq, &trailing, err, sizeof(err))) {
+	    wire_msg_decode_lenient(t, h->api_version, f + 4 + r.pos, (size_t)size - r.pos, &a, &rq,
+	                            &trailing, err, sizeof(err))) {
 		snprintf(why, whylen, "malformed Produce v%d request: %s", h->api_version, err);
 		goto out;
 	}

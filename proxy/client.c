@@ -409,7 +409,10 @@ static int handle_request(client *c, struct evbuffer *in, int32_t size)
 			goto out;
 		}
 	}
-	if (route_request(c, &h, p, in, size, why, sizeof(why)))
+	if (h.api_key == WIRE_API_INIT_PRODUCER_ID)
+		prodflip_init_request(c, &h, in, size);
+	int txn = prodflip_txn(c, &h, p, in, size, why, sizeof(why));
+	if (txn < 0 || (!txn && route_request(c, &h, p, in, size, why, sizeof(why))))
 		goto out;
 	rc = 0;
 out:

@@ -601,6 +601,152 @@ out:
 	return rc;
 }
 
+/* ---- transactions ---- */
+
+enum { API_ADD_PARTITIONS_TO_TXN = 24, KERR_NOT_COORDINATOR = 16 };
+
+/* NOT_COORDINATOR for every part of an AddPartitionsToTxn or
+ * AddOffsetsToTxn request, encoded at its version into w. */
+static int not_coordinator(const wire_req_header *h, const uint8_t *body, size_t len, wire_arena *a,
+                           wire_wr *w)
+{
+	const wire_msg_type *rt = wire_msg_find(h->api_key, WIRE_REQUEST),
+	                    *st = wire_msg_find(h->api_key, WIRE_RESPONSE);
+	union {
+		wire_add_partitions_to_txn_req ap;
+		wire_add_offsets_to_txn_req ao;
+	} rq;
+	union {
+		wire_add_partitions_to_txn_resp ap;
+		wire_add_offsets_to_txn_resp ao;
+	} rs;
+	char err[200];
+	size_t trailing;
+	if (!rt || !st ||
+	    wire_msg_decode_lenient(rt, h->api_version, body, len, a, &rq, &trailing, err,
+	                            sizeof(err)))
+		return -1;
+	st->init(&rs);
+	if (h->api_key == WIRE_API_ADD_OFFSETS_TO_TXN) {
+		rs.ao.error_code = KERR_NOT_COORDINATOR;
+	} else {
+		int32_t nt = rq.ap.topics.n > 0 ? rq.ap.topics.n : 0;
+		rs.ap.results.n = nt;
+		rs.ap.results.v = wire_arena_alloc(a, sizeof(*rs.ap.results.v) * (size_t)(nt + 1));
+		if (!rs.ap.results.v)
+			return -1;
+		for (int32_t i = 0; i < nt; i++) {
+			const wire_add_partitions_to_txn_req_add_partitions_to_txn_topic *t =
+			    &rq.ap.topics.v[i];
+			wire_add_partitions_to_txn_resp_add_partitions_to_txn_topic_result *o =
+			    &rs.ap.results.v[i];
+			wire_add_partitions_to_txn_resp_add_partitions_to_txn_topic_result_init(o);
+			o->name = t->name;
+			int32_t np = t->partitions.n > 0 ? t->partitions.n : 0;
+			o->results.n = np;
+			o->results.v =
+			    wire_arena_alloc(a, sizeof(*o->results.v) * (size_t)(np + 1));
+			if (!o->results.v)
+				return -1;
+			for (int32_t j = 0; j < np; j++) {
+				wire_add_partitions_to_txn_resp_add_partitions_to_txn_partition_result_init(
+				    &o->results.v[j]);
+				o->results.v[j].partition_index = t->partitions.v[j];
+				o->results.v[j].error_code = KERR_NOT_COORDINATOR;
+			}
+		}
+	}
+	wire_resp_header rh = {.correlation_id = h->correlation_id,
+	                       .version =
+	                           (int8_t)wire_resp_header_version(h->api_key, h->api_version)};
+	if (wire_wr_int32(w, 0) || wire_resp_header_encode(w, &rh) ||
+	    st->encode(w, h->api_version, &rs))
+		return -1;
+	wire_wr_put_int32_at(w, 0, (int32_t)(wire_wr_size(w) - 4));
+	return 0;
+}
+
+int prodflip_txn(client *c, const wire_req_header *h, pending *p, struct evbuffer *in, int32_t size,
+                 char *why, size_t whylen)
+{
+	proxy *px = c->px;
+	int home = client_cluster(c), want = px->cfg->routes.producers;
+	if ((h->api_key != API_ADD_PARTITIONS_TO_TXN &&
+	     h->api_key != WIRE_API_ADD_OFFSETS_TO_TXN) ||
+	    home == want || !p || h->api_version > 3)
+		return 0; /* v4+ AddPartitionsToTxn is broker-to-broker: not from clients */
+	size_t len = 4 + (size_t)size;
+	const uint8_t *f = evbuffer_pullup(in, (ssize_t)len);
+	wire_arena a;
+	wire_arena_init(&a, 1 << 20);
+	wire_rd r;
+	wire_req_header again;
+	wire_wr w;
+	wire_wr_init(&w, false);
+	int rc = -1;
+	if (f) {
+		wire_rd_init(&r, f + 4, (size_t)size);
+		if (wire_req_header_decode(&r, &a, &again) == 0 &&
+		    not_coordinator(h, f + 4 + r.pos, (size_t)size - r.pos, &a, &w) == 0 &&
+		    client_answer(p, &w) == 0)
+			rc = 1;
+	}
+	if (rc < 0)
+		snprintf(why, whylen, "malformed %s v%d request", wire_api_name(h->api_key),
+		         h->api_version);
+	else
+		log_info("client=%d event=txn_not_coordinator api=%s cluster=%s producers=%s "
+		         "reason=\"a new transaction starts where the producers now go\"",
+		         c->id, wire_api_name(h->api_key), cname(home), cname(want));
+	evbuffer_drain(in, len);
+	wire_wr_free(&w);
+	wire_arena_reset(&a);
+	return rc;
+}
+
+/*
+ * A transactional InitProducerId carrying an id another cluster issued
+ * (KIP-360 epoch bump after the producers moved): the coordinator here
+ * would fence it (the id is not its own), so it is sent as a first
+ * initialisation (-1/-1) and the client gets an id of this cluster.
+ */
+void prodflip_init_request(client *c, const wire_req_header *h, struct evbuffer *in, int32_t size)
+{
+	prodflip *pf = c->px->prodflip;
+	if (!pf || !pf->n || h->api_version < 3)
+		return;
+	size_t len = 4 + (size_t)size;
+	uint8_t *f = evbuffer_pullup(in, (ssize_t)len);
+	if (!f)
+		return;
+	wire_arena a;
+	wire_arena_init(&a, 1 << 16);
+	wire_rd r;
+	wire_req_header again;
+	wire_str tid;
+	int32_t timeout;
+	int64_t pid;
+	int16_t epoch;
+	bool flex = wire_api_flexible(WIRE_API_INIT_PRODUCER_ID, h->api_version);
+	wire_rd_init(&r, f + 4, (size_t)size);
+	if (wire_req_header_decode(&r, &a, &again) || wire_rd_str(&r, flex, &tid) ||
+	    wire_rd_int32(&r, &timeout))
+		goto out;
+	size_t at = 4 + r.pos;
+	if (wire_rd_int64(&r, &pid) || wire_rd_int16(&r, &epoch) || pid < 0)
+		goto out;
+	session *s = find(pf, pid, epoch);
+	int home = client_cluster(c);
+	if (!s || s->issuer == home)
+		goto out;
+	memset(f + at, 0xff, 10); /* ProducerId -1, ProducerEpoch -1 */
+	log_info("client=%d event=producer_init_fresh client_producer_id=%lld epoch=%d "
+	         "issued_by=%s cluster=%s transactional=%d",
+	         c->id, (long long)pid, epoch, cname(s->issuer), cname(home), tid.len >= 0);
+out:
+	wire_arena_reset(&a);
+}
+
 /* ---- reloads ---- */
 
 /* Clusters some producer route moved to. */

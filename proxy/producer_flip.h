@@ -22,8 +22,9 @@
  *             UNKNOWN_PRODUCER_ID. A partition that comes back (rollback)
  *             is translated to a fresh id of the cluster it returns to.
  *
- * Transactional producers are not translated (README, "Flipping
- * producers"). All state lives on the event loop.
+ * Transactional producers are not translated: they move between
+ * transactions (prodflip_txn; README, "Flipping producers"). All state
+ * lives on the event loop.
  */
 #ifndef TURNOUT_PROXY_PRODUCER_FLIP_H
 #define TURNOUT_PROXY_PRODUCER_FLIP_H
@@ -52,6 +53,23 @@ void prodflip_saw_init(proxy *px, int cluster, int16_t version, const uint8_t *f
  * again; -1 with why: close the client. */
 int prodflip_produce(client *c, const wire_req_header *h, struct evbuffer *in, int32_t size,
                      char *why, size_t whylen);
+
+/*
+ * Transactions are never split and never translated: a transaction open
+ * at the flip finishes (EndTxn) where it began; a new one (its first
+ * AddPartitionsToTxn / AddOffsetsToTxn) reaching the cluster the
+ * producers left gets NOT_COORDINATOR, so the client finds the
+ * coordinator where they go now. 1: answered (frame consumed), 0: go on,
+ * -1 with why: close the client.
+ */
+typedef struct pending pending;
+int prodflip_txn(client *c, const wire_req_header *h, pending *p, struct evbuffer *in, int32_t size,
+                 char *why, size_t whylen);
+
+/* An InitProducerId request at the front of in: an epoch bump of an id
+ * another cluster issued becomes a first initialisation here (rewritten
+ * in place). */
+void prodflip_init_request(client *c, const wire_req_header *h, struct evbuffer *in, int32_t size);
 
 /* A reload replaced old with px->cfg: start draining where routes moved. */
 void prodflip_reloaded(proxy *px, const config *old);

@@ -24,7 +24,7 @@ import subprocess
 import threading
 import time
 
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 
 from client_matrix import rdk
 from harness import unique_group, unique_topic, wait_until
@@ -34,11 +34,14 @@ PARTS = 2
 SLOW_MS = 150  # legacy's answer delay around the flip: requests are in flight
 
 
-def read_cluster(bootstrap, topic):
+def read_cluster(bootstrap, topic, committed=False):
     """Every record value of topic on one cluster, per partition, in offset
-    order; the consumer checks CRCs, so a badly rewritten batch fails."""
+    order; the consumer checks CRCs, so a badly rewritten batch fails
+    (committed: read_committed, without CRC checks: the 2.15 mock writes
+    its transaction markers with CRC 0)."""
     c = Consumer({"bootstrap.servers": bootstrap, "group.id": unique_group("oracle"),
-                  "enable.auto.commit": False, "check.crcs": True})
+                  "enable.auto.commit": False, "check.crcs": not committed,
+                  "isolation.level": "read_committed" if committed else "read_uncommitted"})
     try:
         want, tps = {}, []
         for p in range(PARTS):
@@ -48,14 +51,15 @@ def read_cluster(bootstrap, topic):
                 tps.append(TopicPartition(topic, p, lo))
         got = {p: [] for p in range(PARTS)}
         c.assign(tps)
-        deadline = time.time() + 30
+        deadline = time.time() + (8 if committed else 30)
         while sum(len(v) for v in got.values()) < sum(want.values()) and time.time() < deadline:
             m = c.poll(0.5)
             if m is None:
                 continue
             assert not m.error(), m.error()
             got[m.partition()].append(m.value().decode())
-        assert {p: len(v) for p, v in got.items()} == want, (got, want)
+        if not committed:  # markers and aborted records are not delivered
+            assert {p: len(v) for p, v in got.items()} == want, (got, want)
         return got
     finally:
         c.close()
@@ -269,5 +273,59 @@ def test_one_topic_moves_then_rolls_back(clusters, tmp_path):
         assert log.count("event=producer_id_mapped") >= 2, log[-3000:]
         print("counts", {f"{c}/{'moving' if tp == moving else 'staying'}": len(flat[(c, tp)])
                          for c, tp in flat})
+    finally:
+        assert t.stop() == 0, t.log_text()[-3000:]
+
+
+def test_transactional_producer_moves_between_transactions(clusters, tmp_path):
+    """A transaction open at the flip ends where it began (or is aborted);
+    the next one starts at the target's coordinator. The application sees
+    at most two abortable errors (its ordinary abort-and-retry path), never
+    a fatal one; every committed transaction is on exactly one cluster,
+    complete, once."""
+    topic = unique_topic("pft")
+    t = start(clusters, tmp_path, [topic])
+    try:
+        p = Producer({"bootstrap.servers": t.bootstrap, "linger.ms": 5,
+                      "transactional.id": "txn-" + topic})
+        p.init_transactions(20)
+        committed, aborted, errors, n, flipped, after = [], [], [], 0, False, None
+        t0 = time.time()
+        while time.time() - t0 < 6:
+            batch = ["v%d" % (n + i) for i in range(10)]
+            n += 10
+            try:
+                p.begin_transaction()
+                for v in batch:
+                    p.produce(topic, key=b"k", value=v.encode())
+                p.commit_transaction(20)
+                committed.append(batch)
+            except KafkaException as e:
+                err = e.args[0]
+                errors.append(str(err))
+                assert err.txn_requires_abort() and not err.fatal(), err
+                p.abort_transaction(20)
+                aborted.append(batch)
+            if not flipped and time.time() - t0 > 2:
+                set_routes(t, {"producers": {"cluster": "target"}})
+                wait_until(lambda: reloads(t) >= 1, timeout=10, what="reload")
+                flipped, after = True, len(committed) + len(aborted)
+        legacy = read_cluster(clusters.bootstrap("legacy"), topic, committed=True)
+        target = read_cluster(clusters.bootstrap("target"), topic, committed=True)
+        on = {c: collections.Counter(v for vs in side.values() for v in vs)
+              for c, side in (("legacy", legacy), ("target", target))}
+        for batch in committed:
+            where = [c for c in on if any(on[c][v] for v in batch)]
+            assert len(where) == 1, f"transaction {batch[0]}.. split or lost: {where}"
+            assert all(on[where[0]][v] == 1 for v in batch), batch
+        for batch in aborted:
+            assert not any(on[c][v] for c in on for v in batch), f"aborted {batch[0]} visible"
+        assert len(errors) <= 2, errors
+        late = committed[after:]
+        assert late and all(on["target"][b[0]] == 1 for b in late[-5:]), "not on the target"
+        assert "event=producer_init_fresh" in t.log_text()
+        print("transactions committed", len(committed), "aborted", len(aborted),
+              "errors", errors, "legacy", sum(on["legacy"].values()),
+              "target", sum(on["target"].values()))
     finally:
         assert t.stop() == 0, t.log_text()[-3000:]

@@ -14,7 +14,7 @@ extern const check_test prim_tests[], frame_tests[], header_tests[], golden_test
     consumer_protocol_tests[], proxy_unit_tests[], routes_tests[], cutover_tests[], scram_tests[],
     sasl_tests[], sigv4_tests[], secconfig_tests[], vbroker_unit_tests[], mm2_records_tests[],
     mm2_names_tests[], translate_tests[], translate_prop_tests[], xlate_engine_tests[],
-    inject_tests[], inplace_tests[];
+    inject_tests[], inplace_tests[], recbatch_tests[];
 void roundtrip_run_all(void);
 
 void check_record(const char *name, int failures)
@@ -66,6 +66,7 @@ int main(int argc, char **argv)
 	run_table(xlate_engine_tests);
 	run_table(inject_tests);
 	run_table(inplace_tests);
+	run_table(recbatch_tests);
 	roundtrip_run_all();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;

@@ -158,7 +158,7 @@ FUZZ_TARGETS  := $(addprefix $(BUILD)/fuzz/fuzz_,$(SCHEMA_STEMS)) $(BUILD)/fuzz/
 	$(BUILD)/fuzz/fuzz_config $(BUILD)/fuzz/fuzz_scram $(BUILD)/fuzz/fuzz_awscreds \
 	$(BUILD)/fuzz/fuzz_sasl $(BUILD)/fuzz/fuzz_mm2_checkpoint $(BUILD)/fuzz/fuzz_mm2_offset_sync \
 	$(BUILD)/fuzz/fuzz_admission $(BUILD)/fuzz/fuzz_yaml $(BUILD)/fuzz/fuzz_inplace \
-	$(BUILD)/fuzz/fuzz_admin_text
+	$(BUILD)/fuzz/fuzz_admin_text $(BUILD)/fuzz/fuzz_recbatch
 
 $(BUILD)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(call obj,fuzzobj,proxy/config.c proxy/log.c \
 		proxy/secconfig.c routing/cfgjson.c routing/routes.c \
@@ -217,6 +217,11 @@ $(BUILD)/fuzz/fuzz_inplace: tests/fuzz/fuzz_inplace.c $(FUZZ_LIB_OBJS) \
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer $^ -o $@ -levent
 
+# Record batch ids in Produce requests (proxy/recbatch.c, producer flips).
+$(BUILD)/fuzz/fuzz_recbatch: tests/fuzz/fuzz_recbatch.c $(call obj,fuzzobj,proxy/recbatch.c)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer $^ -o $@
+
 $(BUILD)/fuzz/fuzz_frame: tests/fuzz/fuzz_frame.c $(FUZZ_LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer $^ -o $@
@@ -241,6 +246,7 @@ $(BUILD)/fuzz/corpus/.stamp: $(BUILD)/fuzz/mkcorpus $(wildcard tests/fuzz/seeds/
 	cp -r tests/fuzz/seeds/admission $(BUILD)/fuzz/corpus/admission
 	cp -r tests/fuzz/seeds/yaml $(BUILD)/fuzz/corpus/yaml
 	cp -r tests/fuzz/seeds/admin_text $(BUILD)/fuzz/corpus/admin_text
+	cp -r tests/fuzz/seeds/recbatch $(BUILD)/fuzz/corpus/recbatch
 	bash tests/fuzz/inplace_seeds.sh $(BUILD)/fuzz/corpus
 	@touch $@
 

@@ -29,6 +29,7 @@
 #include "proxy/log.h"
 #include "proxy/merge.h"
 #include "proxy/metrics.h"
+#include "proxy/producer_flip.h"
 #include "proxy/rewrite.h"
 #include "proxy/route.h"
 #include "proxy/tls.h"
@@ -45,6 +46,8 @@ enum {
 
 static void pending_free(pending *p)
 {
+	if (p->prod_barrier)
+		prodflip_barrier_done(p->c->px);
 	if (p->resp)
 		evbuffer_free(p->resp);
 	for (int i = 0; i < PENDING_PARTS_MAX; i++)
@@ -110,7 +113,8 @@ static void pending_finished(pending *p, int answerer)
 
 static int may_read(const client *c)
 {
-	return !c->closed && !c->hungup && c->npending < MAX_PENDING && !c->up_full;
+	return !c->closed && !c->hungup && c->npending < MAX_PENDING && !c->up_full &&
+	       !c->prod_hold;
 }
 
 /* Reading from the client stops while too many of its requests are in
@@ -236,6 +240,14 @@ static void deliver_failed(pending *p, const char *err)
 void client_deliver(pending *p, int cluster, struct evbuffer *src, size_t len)
 {
 	client *c = p->c;
+	if (p->kind == PENDING_OWN) {
+		const uint8_t *f = evbuffer_pullup(src, (ssize_t)len);
+		TAILQ_REMOVE(&c->ownq, p, link);
+		p->own(p->own_arg, cluster, f, f ? len : 0);
+		evbuffer_drain(src, len);
+		pending_free(p);
+		return;
+	}
 	if (p->kind == PENDING_MERGE) {
 		int i = p->nparts - p->parts_due;
 		if (p->parts_due <= 0 || !(p->part[i] = evbuffer_new()) ||
@@ -260,6 +272,9 @@ void client_deliver(pending *p, int cluster, struct evbuffer *src, size_t len)
 		return;
 	}
 	/* PENDING_PLAIN: one answer from one upstream */
+	if (p->api == WIRE_API_INIT_PRODUCER_ID)
+		prodflip_saw_init(c->px, cluster, p->version, evbuffer_pullup(src, (ssize_t)len),
+		                  len);
 	if (!rewrite_needed(p->api, p->version)) {
 		evbuffer_remove_buffer(src, p->resp, len); /* chain move, no copy */
 		pending_finished(p, cluster);
@@ -394,6 +409,15 @@ static int handle_request(client *c, struct evbuffer *in, int32_t size)
 		metrics_request_error(px->metrics, h.api_key, METRICS_TURNOUT);
 		goto out;
 	}
+	if (h.api_key == WIRE_API_PRODUCE) {
+		int held = prodflip_produce(c, &h, in, size, why, sizeof(why));
+		if (held < 0)
+			goto out;
+		if (held) {
+			rc = 0; /* the frame stays in `in` until the hold ends */
+			goto out;
+		}
+	}
 	pending *p = NULL;
 	if (!(h.api_key == WIRE_API_PRODUCE && produce_acks(&r, h.api_version) == 0)) {
 		p = pending_new(c, &h); /* acks=0 Produce has no response to wait for */
@@ -402,7 +426,10 @@ static int handle_request(client *c, struct evbuffer *in, int32_t size)
 			goto out;
 		}
 	}
-	if (route_request(c, &h, p, in, size, why, sizeof(why)))
+	if (h.api_key == WIRE_API_INIT_PRODUCER_ID)
+		prodflip_init_request(c, &h, in, size);
+	int txn = prodflip_txn(c, &h, p, in, size, why, sizeof(why));
+	if (txn < 0 || (!txn && route_request(c, &h, p, in, size, why, sizeof(why))))
 		goto out;
 	rc = 0;
 out:
@@ -548,6 +575,7 @@ void client_accept(proxy *px, vbroker *vb, evutil_socket_t fd, const struct sock
 	px->metrics->client_connections_total++;
 	c->vb = vb;
 	TAILQ_INIT(&c->outq);
+	TAILQ_INIT(&c->ownq);
 	if (addr->sa_family == AF_INET) {
 		const struct sockaddr_in *sin = (const struct sockaddr_in *)addr;
 		char ip[INET_ADDRSTRLEN];
@@ -708,11 +736,52 @@ int client_answer(pending *p, const wire_wr *w)
 	return 0;
 }
 
+int32_t client_own_corr(client *c)
+{
+	return upstream_fresh_corr(c->up);
+}
+
+int client_send_own(client *c, const wire_wr *w, int32_t corr, pending_own_fn fn, void *arg)
+{
+	pending *p = calloc(1, sizeof(*p));
+	struct evbuffer *tmp = evbuffer_new();
+	int rc = -1;
+	if (!p || !tmp || frameio_put(tmp, w))
+		goto out;
+	p->kind = PENDING_OWN;
+	p->corr = corr;
+	p->c = c;
+	p->own = fn;
+	p->own_arg = arg;
+	rc = upstream_send(c->up, tmp, evbuffer_get_length(tmp), p, corr);
+	if (rc == 0) {
+		TAILQ_INSERT_TAIL(&c->ownq, p, link);
+		p = NULL;
+	}
+out:
+	if (tmp)
+		evbuffer_free(tmp);
+	free(p);
+	return rc;
+}
+
+void client_hold(client *c, int on)
+{
+	c->prod_hold = on;
+	if (!on)
+		update_reading(c);
+}
+
 static void client_free(client *c)
 {
 	pending *p;
 	while ((p = TAILQ_FIRST(&c->outq))) {
 		TAILQ_REMOVE(&c->outq, p, link);
+		pending_free(p);
+	}
+	while ((p = TAILQ_FIRST(&c->ownq))) {
+		TAILQ_REMOVE(&c->ownq, p, link);
+		p->own(p->own_arg, -1, NULL, 0);
 		pending_free(p);
 	}
 	for (int i = 0; i < c->nups; i++)

@@ -14,7 +14,12 @@ enum { CLIENT_UPSTREAMS_MAX = 16, PENDING_PARTS_MAX = 2 };
 typedef enum {
 	PENDING_PLAIN, /* forwarded as is, or rewritten by rewrite.c */
 	PENDING_MERGE, /* parts from both clusters, merged by merge.c */
+	PENDING_OWN,   /* turnout's own request: the answer goes to own(), not the client */
 } pending_kind;
+
+/* Receives the answer to turnout's own request (frame with its size
+ * prefix), or frame NULL when the connection closed before it came. */
+typedef void (*pending_own_fn)(void *arg, int cluster, const uint8_t *frame, size_t len);
 
 /* A client request waiting for its response; responses leave in this order. */
 struct pending {
@@ -31,6 +36,9 @@ struct pending {
 	struct evbuffer *part[PENDING_PARTS_MAX]; /* their frames */
 	int part_cluster[PENDING_PARTS_MAX];      /* and which cluster sent each */
 	client *c;
+	int prod_barrier;   /* a Produce in flight when the producer routes changed */
+	pending_own_fn own; /* PENDING_OWN */
+	void *own_arg;
 };
 
 struct client {
@@ -44,6 +52,8 @@ struct client {
 	upstream *ups[CLIENT_UPSTREAMS_MAX]; /* every upstream, home first */
 	int nups;
 	TAILQ_HEAD(, pending) outq; /* requests in arrival order */
+	TAILQ_HEAD(, pending) ownq; /* turnout's own requests in flight (PENDING_OWN) */
+	int prod_hold;              /* producer_flip.c holds the next Produce: not read */
 	int npending;
 	int plain;     /* bev is a plain socket (not TLS): frameio reads and writes it */
 	int up_full;   /* an upstream's output reached UPSTREAM_HIGH; cleared below half */
@@ -72,5 +82,13 @@ int client_answer(pending *p, const wire_wr *w);
 /* The rewrite_map over this proxy's virtual brokers. */
 void client_rewrite_map(proxy *px, rewrite_map *m);
 int client_cluster(const client *c); /* cluster of the home upstream */
+/* Sends turnout's own request (frame in w, size prefix included, carrying
+ * correlation id corr) to the home upstream; fn gets the answer. */
+int client_send_own(client *c, const wire_wr *w, int32_t corr, pending_own_fn fn, void *arg);
+/* A correlation id unused on the home upstream, for client_send_own. */
+int32_t client_own_corr(client *c);
+/* Stops (on) or resumes reading the client's requests for producer_flip.c;
+ * the request at the front of the input is handled again on resuming. */
+void client_hold(client *c, int on);
 
 #endif

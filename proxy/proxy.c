@@ -18,6 +18,7 @@
 #include "proxy/flip.h"
 #include "proxy/log.h"
 #include "proxy/metrics.h"
+#include "proxy/producer_flip.h"
 #include "proxy/reload.h"
 #include "proxy/sasl.h"
 #include "proxy/tls.h"
@@ -84,6 +85,10 @@ int proxy_init(proxy *px, struct event_base *base, config *cfg)
 			return -1;
 		}
 	}
+	if (prodflip_start(px)) {
+		log_error("event=init_failed reason=\"out of memory\"");
+		return -1;
+	}
 	if (flip_start(px, err, sizeof(err))) {
 		log_error("event=init_failed reason=\"translation engine: %s\"", err);
 		return -1;
@@ -148,8 +153,9 @@ void proxy_shutdown(proxy *px)
 			event_free(px->clusters[c].refresh);
 	}
 	reload_stop(px);
-	admin_stop(px); /* no request reads the engine or the groups any more */
-	flip_stop(px);  /* before the groups its jobs name */
+	admin_stop(px);    /* no request reads the engine or the groups any more */
+	flip_stop(px);     /* before the groups its jobs name */
+	prodflip_stop(px); /* after the clients, whose requests it counts */
 	groups_free(&px->groups);
 	view_free(px);
 	free(px->presented_cluster_id);

@@ -103,6 +103,7 @@ struct proxy {
 	struct flip_ctl *flip; /* translation engine and flips (flip.c); NULL without "mirror" */
 	int fetch_cluster;     /* cluster of the last Fetch forwarded (-1 none yet) */
 	int64_t fetch_last_ms[CLUSTER_COUNT]; /* wall clock of the last Fetch forwarded to each */
+	struct prodflip *prodflip;            /* producer ids and drains (producer_flip.c) */
 };
 
 int proxy_init(proxy *px, struct event_base *base, config *cfg);

@@ -23,6 +23,7 @@
 #include "proxy/groups.h"
 #include "proxy/log.h"
 #include "proxy/metrics.h"
+#include "proxy/producer_flip.h"
 #include "proxy/proxy.h"
 #include "proxy/view.h"
 
@@ -113,6 +114,7 @@ int reload_now(proxy *px, const char *trigger)
 	log_set_format(cfg->log_format, 0);
 	px->route_gen++;
 	view_update(px);
+	prodflip_reloaded(px, old);
 	px->reloads_ok++;
 	px->reload_error[0] = '\0';
 	metrics_reload(px->metrics, trigger, 1);

@@ -496,6 +496,11 @@ out:
 	return rc;
 }
 
+int32_t upstream_fresh_corr(upstream *u)
+{
+	return fresh_corr(u);
+}
+
 void upstream_free(upstream *u)
 {
 	free_waits(&u->waits);

@@ -71,5 +71,7 @@ int upstream_send(upstream *u, struct evbuffer *src, size_t len, pending *req, i
 int upstream_send_internal(upstream *u, wire_req_header *h, const void *body, upstream_reply_fn fn,
                            void *arg);
 void upstream_free(upstream *u);
+/* A correlation id no request in flight on u uses (turnout's own requests). */
+int32_t upstream_fresh_corr(upstream *u);
 
 #endif

@@ -8,7 +8,7 @@
  * It is built twice, against Debian's librdkafka 2.0.2 and against 2.15.1
  * (which negotiates flexible Metadata, Produce and Fetch versions).
  *
- *   rdk_client produce   -b BS -t TOPIC -n N [-a ACKS] [-I] [-p PREFIX]
+ *   rdk_client produce   -b BS -t TOPIC -n N [-a ACKS] [-I] [-p PREFIX] [-i MS]
  *   rdk_client consume   -b BS -t TOPIC [-R]
  *   rdk_client group     -b BS -t TOPIC -g GROUP -n N
  *   rdk_client metadata  -b BS [-t TOPIC]...
@@ -18,6 +18,7 @@
  *
  * produce: N records, key "k<i mod 5>", value PREFIX<i>, with acks ACKS
  *   (0, 1, all) and optionally idempotence; prints each delivery report.
+ *   -i MS: one record every MS milliseconds (a steady load to flip under).
  * consume: every record of every partition, from the beginning to the end
  *   (-R: read_committed), with assign(), no group.
  * group: member A subscribes and reads N records, commits; member B joins
@@ -60,6 +61,7 @@ typedef struct opts {
 	const char *props[MAX_PROPS]; /* -X key=value */
 	int nprops;
 	int n, idempotent, read_committed;
+	int interval_ms; /* produce: pause between records */
 	int timeout_ms;
 } opts;
 
@@ -178,7 +180,7 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 	                m->key_len, m->payload, m->len);
 }
 
-static void produce_n(rd_kafka_t *rk, const char *topic, const char *prefix, int n)
+static void produce_n(rd_kafka_t *rk, const char *topic, const char *prefix, int n, int interval_ms)
 {
 	for (int i = 0; i < n; i++) {
 		char key[32], value[128];
@@ -197,7 +199,7 @@ static void produce_n(rd_kafka_t *rk, const char *topic, const char *prefix, int
 				die("produce: %s", rd_kafka_err2str(err));
 			break;
 		}
-		rd_kafka_poll(rk, 0);
+		rd_kafka_poll(rk, interval_ms);
 	}
 }
 
@@ -211,7 +213,7 @@ static int cmd_produce(const opts *o)
 		set(conf, "enable.idempotence", "true");
 	rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
 	rd_kafka_t *rk = client_new(RD_KAFKA_PRODUCER, conf);
-	produce_n(rk, o->topic, o->prefix, o->n);
+	produce_n(rk, o->topic, o->prefix, o->n, o->interval_ms);
 	rd_kafka_resp_err_t err = rd_kafka_flush(rk, o->timeout_ms);
 	int left = rd_kafka_outq_len(rk);
 	if (!strcmp(o->acks, "0"))
@@ -480,7 +482,7 @@ static void txn_check(rd_kafka_error_t *e, const char *what)
 static void txn_one(const opts *o, rd_kafka_t *rk, const char *prefix, int commit, int send_offsets)
 {
 	txn_check(rd_kafka_begin_transaction(rk), "begin_transaction");
-	produce_n(rk, o->topic, prefix, o->n);
+	produce_n(rk, o->topic, prefix, o->n, 0);
 	if (send_offsets) {
 		rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
 		rd_kafka_topic_partition_list_add(l, o->topic, 0)->offset = o->n;
@@ -585,7 +587,7 @@ int main(int argc, char **argv)
 	O = &o;
 	int opt;
 	optind = 2;
-	while ((opt = getopt(argc, argv, "b:t:g:n:a:Ip:Rx:X:T:")) != -1) {
+	while ((opt = getopt(argc, argv, "b:t:g:n:a:Ip:Rx:X:T:i:")) != -1) {
 		switch (opt) {
 		case 'b':
 			o.bootstrap = optarg;
@@ -624,6 +626,9 @@ int main(int argc, char **argv)
 			break;
 		case 'T':
 			o.timeout_ms = atoi(optarg);
+			break;
+		case 'i':
+			o.interval_ms = atoi(optarg);
 			break;
 		default:
 			usage();

@@ -262,7 +262,7 @@ test: deps
 	$(MAKE) --no-print-directory test-run
 
 test-run: format-check build $(BUILD)/modern/mockcluster $(BUILD)/modern/rdk_client \
-		$(BUILD)/modern/mm2mirror fuzz-build
+		$(BUILD)/modern/mm2mirror $(BUILD)/modern/demo_client fuzz-build
 	bash tests/run_all.sh
 
 # The demo's application (demo/demo_client.c): a producer and a group

@@ -11,7 +11,7 @@ import sys
 import time
 
 CLUSTERS = ("legacy", "target")
-TIMELINE_ROWS = 14
+TIMELINE_ROWS = 14  # without a terminal size; else as many as fit
 
 
 def fmt_t(t):
@@ -73,8 +73,17 @@ def counts_line(d):
             f"{group_state(d)} | producers {producer_route(d)}")
 
 
-def lines(d):
-    """The live view of demo d, one string per terminal line."""
+def idle(d):
+    """How long the group has received nothing, once that is noticeable."""
+    if not d.c.got_times:
+        return ""
+    quiet = time.monotonic() - max(d.c.got_times)
+    return f"; nothing received for {quiet:.0f} s" if quiet >= 2 else ""
+
+
+def lines(d, rows=None):
+    """The live view of demo d, one string per terminal line; the timeline
+    shows its newest entries, as many as fit in rows lines."""
     prod, cons = counts(d)
     mirrored = d.mirror_stats.get("mirrored")
     mlag = prod["legacy"] - int(mirrored) if mirrored else "-"
@@ -88,7 +97,7 @@ def lines(d):
         f"  {'mirrored legacy -> target':34}{mirrored or '-':>8}{'':9}"
         f"    mirror lag: {mlag}",
         f"  {'consumed by group ' + d.group:34}{cons['legacy']:>8}{cons['target']:>9}"
-        f"    lag: {d.c.lag()} acknowledged, not consumed",
+        f"    lag: {d.c.lag()} acknowledged, not consumed{idle(d)}",
         f"  {'consumed again (re-read)':34}{d.c.rereads():>8}",
         "",
         f"  group {d.group}: {group_state(d)};  members: {members or '-'}",
@@ -97,7 +106,8 @@ def lines(d):
         "  timeline",
     ]
     d.timeline.sort(key=lambda e: e[0])
-    for t, text in d.timeline[-TIMELINE_ROWS:]:
+    keep = max(rows - len(out) - 1, 3) if rows else TIMELINE_ROWS
+    for t, text in d.timeline[-keep:]:
         out.append(f"   {fmt_t(max(t - d.t0, 0))}  {text}")
     return out
 
@@ -123,7 +133,11 @@ class Screen:
         now = time.monotonic()
         if self.tty:
             if force or now - self.last >= 0.25:
-                self.draw(lines(d))
+                try:
+                    size = os.get_terminal_size()
+                except OSError:
+                    size = os.terminal_size((120, 0))
+                self.draw(lines(d, size.lines or None), size.columns)
                 self.last = now
             return
         d.timeline.sort(key=lambda e: e[0])
@@ -134,11 +148,9 @@ class Screen:
             print("  " + counts_line(d), flush=True)
             self.last_counts = now
 
-    def draw(self, rows):
-        try:
-            width = os.get_terminal_size().columns
-        except OSError:
-            width = 120
+    def draw(self, rows, width):
+        """Rewrites the block in place: up to its first line, each row
+        cleared to the end, rows of a longer previous block blanked."""
         out = [f"\x1b[{self.drawn}A"] if self.drawn else []
         for i, row in enumerate(rows):
             row = row[:width - 1]  # a wrapped row would throw the redraw off

@@ -41,13 +41,15 @@ CHECKPOINTS_TOPIC = "legacy.checkpoints.internal"
 
 # The timeline in seconds. Every wait has a limit and the limits add up to
 # less than 2 minutes, so a stuck step fails the demo instead of hanging it.
-WARMUP_S = 10           # consume on legacy before the group flip
-GROUP_FLIP_MAX_S = 35   # edit -> the group caught up on target
-HOLD_S = 6              # watch each new state before the next step
+WARMUP_S = 8            # consume on legacy before the group flip
+GROUP_FLIP_MAX_S = 40   # edit -> the group caught up on target
+HOLD_S = 5              # watch each new state before the next step
 PRODUCER_FLIP_MAX_S = 15  # edit -> a record written to target consumed
 DRAIN_MAX_S = 15        # producer stopped -> every record consumed
 RATE = 50               # records per second
 CAUGHT_UP = 2 * RATE    # a group this close behind the producer is caught up
+SETTLED_S = 4           # ... and stays so this long (a revoke right after the
+                        # first assignment would have it fall behind again)
 
 
 class Interrupted(Exception):
@@ -183,7 +185,12 @@ class Demo:
                 flip["first"] = first
                 self.note(f"group {GROUP} consuming on target "
                           f"({first - start:.1f} s after the edit)", first)
-            return first and self.c.lag() <= CAUGHT_UP
+            now = time.monotonic()
+            if not first or self.c.lag() > CAUGHT_UP:
+                flip.pop("caught_up", None)
+                return False
+            flip.setdefault("caught_up", now)
+            return now - flip["caught_up"] >= SETTLED_S
         try:
             self.wait(over, GROUP_FLIP_MAX_S, f"group {GROUP} caught up on target")
         except StepFailed as e:
@@ -202,8 +209,9 @@ class Demo:
         flip["pause"] = longest_gap(self.c.got_times, start, flip["end"])
         flip["rereads_max"] = g.get("rereads_max")
         self.ok_step("group flip", f"first record from target {flip['first'] - start:.1f} s "
-                     f"after the edit, caught up after {flip['end'] - start:.1f} s; longest "
-                     f"time without consumption {flip['pause']:.1f} s")
+                     f"after the edit, caught up for good after "
+                     f"{flip['caught_up'] - start:.1f} s; longest time without consumption "
+                     f"{flip['pause']:.1f} s")
         return True
 
     def flip_producers(self):
@@ -257,7 +265,7 @@ class Demo:
             self.fail_step("producer", f"exited with status {status} "
                            f"({self.c.done.get('producer', 'no DONE line')})")
         try:
-            self.note(f"mirror caught up: {self.mirror.cmd('wait 10000', timeout=15)}")
+            self.note(f"mirror caught up: {self.mirror.cmd('wait 10000', timeout=12)}")
         except StepFailed as e:
             self.fail_step("mirror", str(e))
         try:

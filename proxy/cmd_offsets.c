@@ -275,7 +275,7 @@ int cmd_offsets(int argc, char **argv)
 		goto out;
 	}
 	xlate_seed_report seed;
-	if (a.apply && xlate_seed_group(e, res, &seed, err, sizeof(err))) {
+	if (a.apply && xlate_seed_group(e, res, -1, &seed, err, sizeof(err))) {
 		fprintf(stderr, "turnout offsets: --apply: %s\n", err);
 		goto out;
 	}

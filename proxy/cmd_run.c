@@ -13,21 +13,29 @@
 #include "proxy/log.h"
 #include "proxy/proxy.h"
 #include "proxy/reload.h"
+#include "proxy/seccheck.h"
 
 static void run_usage(FILE *f)
 {
 	fprintf(f,
 	        "usage: turnout run --config FILE | --config-env VAR\n"
-	        "                   [--legacy-bootstrap HOST:PORT,...] [--target-bootstrap ...]\n");
+	        "                   [--legacy-bootstrap HOST:PORT,...] [--target-bootstrap ...]\n"
+	        "                   [--check [--no-secrets]]\n"
+	        "--check validates the configuration and the secrets it names (TLS files,\n"
+	        "passwords, AWS credentials) and exits; --no-secrets skips the secrets.\n");
 }
 
 int cmd_run(int argc, char **argv)
 {
 	config_source src = {0};
-	int check_only = 0;
+	int check_only = 0, no_secrets = 0;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--check") == 0) {
 			check_only = 1;
+			continue;
+		}
+		if (strcmp(argv[i], "--no-secrets") == 0) {
+			no_secrets = 1;
 			continue;
 		}
 		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
@@ -54,7 +62,7 @@ int cmd_run(int argc, char **argv)
 		run_usage(stderr);
 		return 2;
 	}
-	if (!src.path == !src.env) {
+	if (!src.path == !src.env || (no_secrets && !check_only)) {
 		run_usage(stderr);
 		return 2;
 	}
@@ -66,8 +74,19 @@ int cmd_run(int argc, char **argv)
 		return 1;
 	}
 	if (check_only) {
-		printf("turnout: config %s ok\n", path);
+		char problems[4096];
+		int checked = 0;
+		int n = no_secrets ? 0 : seccheck_config(cfg, problems, sizeof(problems), &checked);
 		config_free(cfg);
+		if (n) {
+			fprintf(stderr, "turnout: config %s: %d secret problem(s):\n%s", path, n,
+			        problems);
+			return 1;
+		}
+		if (no_secrets)
+			printf("turnout: config %s ok (secrets not checked)\n", path);
+		else
+			printf("turnout: config %s ok, %d secret(s) checked\n", path, checked);
 		return 0;
 	}
 	log_threshold = cfg->log_level;

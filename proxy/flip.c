@@ -5,9 +5,12 @@
  *   sessions are re-checked and fetches of the group's topics get
  *   NOT_LEADER_OR_FOLLOWER (route.c/view.c); commits still pass.
  *   tick (loop, 100 ms): freeze over and engine ready -> cutover_frozen
- *   (fenced) and xlate_engine_submit(job).
- *   worker: on_translated -> flip_plan_check -> xlate_seed_group -> job on
- *   the done list (mutex).
+ *   (RELEASING, fenced) and flip_release_members (LeaveGroup per member).
+ *   tick: every member gone -> cutover_released (SNAPSHOT) and
+ *   xlate_engine_run(work, job).
+ *   worker (work): wait until the old group is empty on its cluster ->
+ *   translate its final commits -> flip_plan_check -> xlate_seed_group ->
+ *   job on the done list (mutex).
  *   tick: pops jobs -> SERVING(to) (g->cluster, settling) or cutover_fail.
  *
  * A job is owned by flip_ctl from submit until the tick frees it; the group
@@ -26,21 +29,37 @@
 #include "proxy/view.h"
 #include "routing/flip_plan.h"
 #include "routing/xlate.h"
+#include "wire/api.h"
+
+enum { EMPTY_POLL_MS = 500 };
+
+/* What flip_snapshot shows of a group's last flip. */
+typedef struct flip_rec {
+	int64_t started_wall, ended_wall;
+	char result[8];
+	size_t nparts;
+	flip_partition_view *parts; /* topic strings owned here */
+} flip_rec;
 
 typedef struct flip_job {
 	struct flip_job *next;
 	flip_ctl *fc;
 	char *group;
-	char **topics; /* the group's "from"-side topics when submitted */
+	char **topics; /* the group's "from"-side topics, NULL-terminated */
 	size_t ntopics;
-	int to;
+	int from, to;
+	int64_t deadline_ms;         /* the flip gives up waiting for the old group here */
+	int describe[CLUSTER_COUNT]; /* the cluster's brokers answer DescribeGroups */
 	/* filled on the worker */
-	int reached; /* 0 reading/translating, 1 translated, 2 seeded */
+	int reached; /* 0 waiting / reading, 1 translated, 2 seeded */
 	int ok;
 	char why[1200];
+	char empty_how[64]; /* how the old group was found empty */
 	flip_summary sum;
 	xlate_seed_report seed;
-	int64_t translated_ms, seeded_ms;
+	int64_t empty_ms, translated_ms, seeded_ms;
+	size_t nparts;
+	flip_partition_view *parts;
 } flip_job;
 
 struct flip_ctl {
@@ -59,6 +78,20 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void parts_free(flip_partition_view *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		free((char *)v[i].topic);
+	free(v);
+}
+
 static void job_free(flip_job *j)
 {
 	if (!j)
@@ -67,30 +100,111 @@ static void job_free(flip_job *j)
 		free(j->topics[i]);
 	free(j->topics);
 	free(j->group);
+	parts_free(j->parts, j->nparts);
 	free(j);
+}
+
+static const char *name(int cluster)
+{
+	return config_cluster_names[cluster];
 }
 
 /* ---- worker thread ---- */
 
-static void on_translated(void *arg, xlate_group_result *res, const char *err)
+static void sleep_ms(int ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
+/*
+ * The old group must be empty before its commits are final: every sidecar
+ * (this one included) has made its members leave. DescribeGroups answers on
+ * real brokers; one that cannot describe groups (librdkafka's mock) leaves
+ * only this sidecar's own evidence, which is said in the log.
+ */
+static int wait_old_group_empty(flip_job *j)
+{
+	xlate_engine *e = j->fc->engine;
+	if (!j->describe[j->from]) {
+		snprintf(j->empty_how, sizeof(j->empty_how), "unverified");
+		return 0;
+	}
+	for (;;) {
+		mm2_group_state gs;
+		char err[600] = "";
+		if (xlate_group_state(e, j->from, j->group, &gs, err, sizeof(err)) == 0) {
+			if (gs.unsupported) {
+				snprintf(j->empty_how, sizeof(j->empty_how), "unverified");
+				return 0;
+			}
+			if (strcmp(gs.state, "Empty") == 0 || strcmp(gs.state, "Dead") == 0) {
+				snprintf(j->empty_how, sizeof(j->empty_how), "%s", gs.state);
+				return 0;
+			}
+			snprintf(j->why, sizeof(j->why),
+			         "other members still active on %s: group is %s with %d member(s) "
+			         "(%s)",
+			         name(j->from), gs.state, gs.members, gs.who);
+		} else {
+			snprintf(j->why, sizeof(j->why), "cannot describe the group on %s: %s",
+			         name(j->from), err);
+		}
+		if (mono_ms() + EMPTY_POLL_MS > j->deadline_ms)
+			return -1; /* j->why says what was still in the way */
+		sleep_ms(EMPTY_POLL_MS);
+	}
+}
+
+static void keep_parts(flip_job *j, const xlate_group_result *res)
+{
+	j->parts = calloc(res->n ? res->n : 1, sizeof(*j->parts));
+	if (!j->parts)
+		return;
+	for (size_t i = 0; i < res->n; i++) {
+		const xlate_partition *p = &res->parts[i];
+		flip_partition_view *v = &j->parts[j->nparts];
+		if (!(v->topic = strdup(p->topic)))
+			break;
+		v->partition = p->partition;
+		v->committed = p->committed;
+		v->offset = p->r.method == TRANSLATE_NONE ? -1 : p->r.offset;
+		v->method = translate_method_name(p->r.method);
+		v->rereads_max = p->r.rereads_max;
+		j->nparts++;
+	}
+}
+
+static void work(void *arg, int stopping)
 {
 	flip_job *j = arg;
-	if (!res) {
-		snprintf(j->why, sizeof(j->why), "translation failed: %s", err ? err : "?");
-	} else {
-		j->reached = 1;
-		j->translated_ms = mono_ms();
-		if (flip_plan_check(res, j->topics, j->ntopics, &j->sum, j->why, sizeof(j->why)) ==
-		    0) {
-			j->reached = 2;
-			char serr[1000];
-			if (xlate_seed_group(j->fc->engine, res, &j->seed, serr, sizeof(serr)))
-				snprintf(j->why, sizeof(j->why), "seeding failed: %s", serr);
-			else
-				j->ok = 1;
-			j->seeded_ms = mono_ms();
-		}
+	xlate_group_result *res = NULL;
+	if (stopping) {
+		snprintf(j->why, sizeof(j->why), "turnout is stopping");
+		goto done;
 	}
+	if (wait_old_group_empty(j))
+		goto done;
+	j->empty_ms = mono_ms();
+	char err[1000];
+	if (xlate_translate_group(j->fc->engine, j->group,
+	                          j->from == CLUSTER_LEGACY ? TRANSLATE_FORWARD : TRANSLATE_REVERSE,
+	                          (const char *const *)j->topics, &res, err, sizeof(err))) {
+		snprintf(j->why, sizeof(j->why), "translation failed: %s", err);
+		goto done;
+	}
+	j->reached = 1;
+	j->translated_ms = mono_ms();
+	keep_parts(j, res);
+	if (flip_plan_check(res, j->topics, j->ntopics, &j->sum, j->why, sizeof(j->why)))
+		goto done;
+	j->reached = 2;
+	if (xlate_seed_group(j->fc->engine, res, j->describe[j->to], &j->seed, err, sizeof(err)))
+		snprintf(j->why, sizeof(j->why), "seeding failed: %s", err);
+	else
+		j->ok = 1;
+	j->seeded_ms = mono_ms();
+done:
 	xlate_group_result_free(res);
 	pthread_mutex_lock(&j->fc->mu);
 	j->next = j->fc->done;
@@ -100,25 +214,56 @@ static void on_translated(void *arg, xlate_group_result *res, const char *err)
 
 /* ---- event loop ---- */
 
-static const char *name(int cluster)
-{
-	return config_cluster_names[cluster];
-}
-
 static void routes_changed(proxy *px)
 {
 	px->route_gen++; /* incremental fetch sessions are looked at again */
 	view_update(px);
 }
 
-static void fail(proxy *px, group_rt *g, const char *why, int64_t now)
+static flip_rec *rec_of(group_rt *g)
+{
+	if (!g->flip_rec)
+		g->flip_rec = calloc(1, sizeof(flip_rec));
+	return g->flip_rec;
+}
+
+static void rec_end(group_rt *g, const char *result, flip_job *j)
+{
+	flip_rec *r = rec_of(g);
+	if (!r)
+		return;
+	r->ended_wall = wall_ms();
+	snprintf(r->result, sizeof(r->result), "%s", result);
+	if (j && j->parts) {
+		parts_free(r->parts, r->nparts);
+		r->parts = j->parts;
+		r->nparts = j->nparts;
+		j->parts = NULL;
+		j->nparts = 0;
+	}
+}
+
+static void fail(proxy *px, group_rt *g, const char *why, flip_job *j)
 {
 	int from = g->flip.cluster, to = g->flip.to;
+	const char *state = cutover_state_name(g->flip.state);
+	int64_t now = mono_ms(), took = now - g->flip.began_ms;
+	int released = g->flip.state != CUTOVER_FREEZING;
 	cutover_fail(&g->flip, why, now);
+	/* members that left the old group rejoin it with new ids */
+	for (size_t i = 0; i < g->nmembers;)
+		if (g->members[i].leave)
+			groups_member_drop(g, g->members[i].id, strlen(g->members[i].id));
+		else
+			i++;
+	rec_end(g, "failed", j);
 	routes_changed(px);
-	log_error("event=flip_failed group=%s from=%s to=%s reason=\"%s\" served_on=%s "
-	          "action=\"fence lifted, fetches released; retried on the next reload\"",
-	          g->id, name(from), name(to), g->flip.reason, name(g->cluster));
+	log_error("event=flip_failed group=%s from=%s to=%s state=%s duration_ms=%lld "
+	          "reason=\"%s\" served_on=%s action=\"fence lifted, fetches released%s; "
+	          "retried on the next reload\"",
+	          g->id, name(from), name(to), state, (long long)took, g->flip.reason,
+	          name(g->cluster),
+	          released ? ", members rejoin there and read its committed offsets" : "");
 }
 
 static void apply(proxy *px, flip_job *j)
@@ -127,34 +272,51 @@ static void apply(proxy *px, flip_job *j)
 	if (!g || g->flip_io != j)
 		return; /* cannot happen: groups live as long as the process */
 	g->flip_io = NULL;
-	int64_t now = mono_ms();
 	int from = g->flip.cluster;
 	if (j->reached >= 1) {
-		cutover_snapshot_done(&g->flip, j->translated_ms);
+		cutover_snapshot_done(&g->flip, j->empty_ms);
 		cutover_translated(&g->flip, j->translated_ms);
-		log_info("event=flip group=%s state=seeding from=%s to=%s translate_ms=%lld "
-		         "partitions=%zu exact=%zu checkpoint=%zu conservative=%zu none=%zu "
-		         "rereads_max=%lld rereads_unknown=%d",
-		         g->id, name(from), name(j->to),
-		         (long long)(j->translated_ms - g->flip.began_ms), j->sum.parts,
-		         j->sum.exact, j->sum.checkpoint, j->sum.conservative, j->sum.none,
+		log_info("event=flip group=%s state=seeding from=%s to=%s old_group=%s "
+		         "wait_empty_ms=%lld translate_ms=%lld partitions=%zu exact=%zu "
+		         "checkpoint=%zu conservative=%zu none=%zu rereads_max=%lld "
+		         "rereads_unknown=%d",
+		         g->id, name(from), name(j->to), j->empty_how,
+		         (long long)(j->empty_ms - g->flip.began_ms),
+		         (long long)(j->translated_ms - j->empty_ms), j->sum.parts, j->sum.exact,
+		         j->sum.checkpoint, j->sum.conservative, j->sum.none,
 		         (long long)j->sum.rereads_max, j->sum.rereads_unknown);
+		if (!strcmp(j->empty_how, "unverified"))
+			log_warn(
+			    "event=flip_warning group=%s cluster=%s reason=\"the cluster cannot "
+			    "describe groups: only this sidecar's members are known to have "
+			    "left\"",
+			    g->id, name(from));
 	}
 	if (!j->ok) {
-		fail(px, g, j->why, now);
+		fail(px, g, j->why, j);
 		return;
 	}
 	cutover_seeded(&g->flip, j->seeded_ms);
 	g->cluster = g->flip.cluster;
-	/* members still hold positions of the old cluster: no fetch there
-	 * until one has read the seeded offsets from the new coordinator */
+	/* The members still hold positions of the old cluster: no fetch there
+	 * until each one that left has read the seeded offsets from the new
+	 * coordinator (flip_members.c). */
+	size_t released = 0;
+	for (size_t i = 0; i < g->nmembers; i++)
+		released += g->members[i].cluster == from;
+	groups_members_to_gone(g, from);
 	g->settling = 1;
+	g->settle_ms = mono_ms();
+	g->settle_need = (int)released;
+	g->nsettle_seen = 0;
+	rec_end(g, "ok", j);
 	routes_changed(px);
 	log_info("event=flip group=%s state=serving from=%s to=%s pause_ms=%lld seed_ms=%lld "
-	         "seeded=%zu kept=%zu skipped=%zu rereads_max=%lld",
+	         "seeded=%zu kept=%zu skipped=%zu seed_how=%s rereads_max=%lld settling=%zu",
 	         g->id, name(from), name(g->cluster), (long long)g->flip.last_pause_ms,
 	         (long long)(j->seeded_ms - j->translated_ms), j->seed.committed, j->seed.kept,
-	         j->seed.skipped, (long long)j->sum.rereads_max);
+	         j->seed.skipped, j->seed.how ? j->seed.how : "none", (long long)j->sum.rereads_max,
+	         released);
 }
 
 static flip_job *job_new(flip_ctl *fc, group_rt *g)
@@ -163,8 +325,15 @@ static flip_job *job_new(flip_ctl *fc, group_rt *g)
 	if (!j || !(j->group = strdup(g->id)))
 		goto fail;
 	j->fc = fc;
+	j->from = g->flip.cluster;
 	j->to = g->flip.to;
-	if (g->ntopics && !(j->topics = calloc(g->ntopics, sizeof(*j->topics))))
+	j->deadline_ms = g->flip.began_ms + fc->px->cfg->cutover_freeze_max_ms;
+	for (int k = 0; k < CLUSTER_COUNT; k++) {
+		const cluster_state *cs = &fc->px->clusters[k];
+		api_range r = cs->versions.r[WIRE_API_DESCRIBE_GROUPS];
+		j->describe[k] = cs->have_versions && r.min <= r.max;
+	}
+	if (!(j->topics = calloc(g->ntopics + 1, sizeof(*j->topics))))
 		goto fail;
 	for (; j->ntopics < g->ntopics; j->ntopics++)
 		if (!(j->topics[j->ntopics] = strdup(g->topics[j->ntopics])))
@@ -175,7 +344,7 @@ fail:
 	return NULL;
 }
 
-/* FREEZING is over: fence the group and hand it to the engine. */
+/* FREEZING is over: fence the group and make this sidecar's members leave. */
 static void freeze_done(proxy *px, flip_ctl *fc, group_rt *g, int64_t now)
 {
 	int ready_ms = fc->cfg->mirror->ready_timeout_ms;
@@ -186,7 +355,7 @@ static void freeze_done(proxy *px, flip_ctl *fc, group_rt *g, int64_t now)
 		xlate_engine_describe(fc->engine, desc, sizeof(desc));
 		snprintf(why, sizeof(why), "translation engine not ready after %d ms: %s", ready_ms,
 		         desc);
-		fail(px, g, why, now);
+		fail(px, g, why, NULL);
 		return;
 	}
 	int64_t froze = now - g->flip.state_ms;
@@ -194,19 +363,45 @@ static void freeze_done(proxy *px, flip_ctl *fc, group_rt *g, int64_t now)
 	                                                             : g->flip.state_ms) >=
 	            px->cfg->cutover_quiet_ms;
 	cutover_frozen(&g->flip, now);
+	size_t n = 0;
+	for (size_t i = 0; i < g->nmembers; i++)
+		n += g->members[i].cluster == g->flip.cluster;
+	log_info("event=flip group=%s state=releasing from=%s to=%s freeze_ms=%lld ended_by=%s "
+	         "members=%zu",
+	         g->id, name(g->flip.cluster), name(g->flip.to), (long long)froze,
+	         quiet ? "quiet" : "deadline", n);
+	flip_release_members(px, g);
+}
+
+/* RELEASING: once every member is out of the old group, the engine takes
+ * over (or the flip gives up at the deadline). */
+static void releasing(proxy *px, flip_ctl *fc, group_rt *g, int64_t now)
+{
+	size_t left_behind = flip_release_members(px, g);
+	if (left_behind) {
+		if (now - g->flip.began_ms < px->cfg->cutover_freeze_max_ms)
+			return;
+		char who[600], why[800];
+		flip_members_left_behind(px, g, who, sizeof(who));
+		snprintf(why, sizeof(why),
+		         "%zu member(s) of this sidecar did not leave %s within freeze_max_ms "
+		         "(%d): %s",
+		         left_behind, name(g->flip.cluster), px->cfg->cutover_freeze_max_ms, who);
+		fail(px, g, why, NULL);
+		return;
+	}
+	int64_t took = now - g->flip.state_ms;
+	cutover_released(&g->flip, now);
 	flip_job *j = job_new(fc, g);
-	translate_dir dir =
-	    g->flip.cluster == CLUSTER_LEGACY ? TRANSLATE_FORWARD : TRANSLATE_REVERSE;
-	if (!j || xlate_engine_submit(fc->engine, g->id, dir, on_translated, j)) {
+	if (!j || xlate_engine_run(fc->engine, work, j)) {
 		job_free(j);
-		fail(px, g, "cannot queue the translation (out of memory or stopping)", now);
+		fail(px, g, "cannot queue the translation (out of memory or stopping)", NULL);
 		return;
 	}
 	g->flip_io = j;
-	log_info("event=flip group=%s state=snapshot from=%s to=%s freeze_ms=%lld ended_by=%s "
-	         "direction=%s",
-	         g->id, name(g->flip.cluster), name(g->flip.to), (long long)froze,
-	         quiet ? "quiet" : "deadline", dir == TRANSLATE_FORWARD ? "forward" : "reverse");
+	log_info("event=flip group=%s state=snapshot from=%s to=%s release_ms=%lld direction=%s",
+	         g->id, name(g->flip.cluster), name(g->flip.to), (long long)took,
+	         g->flip.cluster == CLUSTER_LEGACY ? "forward" : "reverse");
 }
 
 static void on_tick(evutil_socket_t fd, short what, void *arg)
@@ -231,9 +426,16 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 		if (cutover_freeze_over(&g->flip, now, px->cfg->cutover_quiet_ms,
 		                        px->cfg->cutover_freeze_max_ms))
 			freeze_done(px, fc, g, now);
+		else if (g->flip.state == CUTOVER_RELEASING)
+			releasing(px, fc, g, now);
+		if (g->settling && now - g->settle_ms >= px->cfg->cutover_freeze_max_ms)
+			flip_settled(px, g,
+			             "settle deadline (freeze_max_ms): not every member that "
+			             "left came back");
 		/* a route changed again while the flip ran: follow it now */
 		int want = routes_group(&px->cfg->routes, g->id, strlen(g->id));
-		if (!cutover_busy(&g->flip) && !g->flip.reason[0] && want != g->cluster)
+		if (!cutover_busy(&g->flip) && !g->settling && !g->flip.reason[0] &&
+		    want != g->cluster)
 			flip_begin(px, g, want);
 	}
 }
@@ -269,6 +471,14 @@ int flip_start(proxy *px, char *err, size_t errlen)
 
 void flip_stop(proxy *px)
 {
+	for (size_t i = 0; i < px->groups.n; i++) {
+		flip_rec *r = px->groups.v[i]->flip_rec;
+		if (r) {
+			parts_free(r->parts, r->nparts);
+			free(r);
+			px->groups.v[i]->flip_rec = NULL;
+		}
+	}
 	flip_ctl *fc = px->flip;
 	if (!fc)
 		return;
@@ -304,14 +514,22 @@ void flip_begin(proxy *px, group_rt *g, int want)
 {
 	if (!px->flip || cutover_busy(&g->flip) || want == g->cluster)
 		return;
+	if (g->settling) /* the members are still coming back from the last flip */
+		return;  /* the tick begins it once they are */
 	int64_t now = mono_ms();
 	if (cutover_begin(&g->flip, want, now))
 		return;
+	flip_rec *r = rec_of(g);
+	if (r) {
+		r->started_wall = wall_ms();
+		r->ended_wall = 0;
+		r->result[0] = '\0';
+	}
 	routes_changed(px);
-	log_info("event=flip group=%s state=freezing from=%s to=%s topics=%zu quiet_ms=%d "
-	         "freeze_max_ms=%d",
-	         g->id, name(g->cluster), name(want), g->ntopics, px->cfg->cutover_quiet_ms,
-	         px->cfg->cutover_freeze_max_ms);
+	log_info("event=flip group=%s state=freezing from=%s to=%s topics=%zu members=%zu "
+	         "quiet_ms=%d freeze_max_ms=%d",
+	         g->id, name(g->cluster), name(want), g->ntopics, g->nmembers,
+	         px->cfg->cutover_quiet_ms, px->cfg->cutover_freeze_max_ms);
 }
 
 int flip_fenced(const group_rt *g)
@@ -319,13 +537,27 @@ int flip_fenced(const group_rt *g)
 	return cutover_fences(&g->flip);
 }
 
-void flip_member_resumed(proxy *px, group_rt *g)
+void flip_snapshot(proxy *px, flip_view_fn fn, void *arg)
 {
-	if (!g->settling)
-		return;
-	g->settling = 0;
-	view_update(px);
-	log_info("event=flip group=%s state=resumed cluster=%s "
-	         "reason=\"a member read its offsets at the new coordinator\"",
-	         g->id, name(g->cluster));
+	for (size_t i = 0; i < px->groups.n; i++) {
+		const group_rt *g = px->groups.v[i];
+		const flip_rec *r = g->flip_rec;
+		flip_view v = {
+		    .group = g->id,
+		    .state = g->settling ? "settling" : cutover_state_name(g->flip.state),
+		    .cluster = name(g->cluster),
+		    .to = name(g->flip.to),
+		    .started_ms = r ? r->started_wall : 0,
+		    .ended_ms = r ? r->ended_wall : 0,
+		    .last_pause_ms = g->flip.last_pause_ms,
+		    .flips = g->flip.flips,
+		    .failures = g->flip.failures,
+		    .last_result = r ? r->result : "",
+		    .reason = g->flip.reason,
+		    .members = g->nmembers,
+		    .nparts = r ? r->nparts : 0,
+		    .parts = r ? r->parts : NULL,
+		};
+		fn(arg, &v);
+	}
 }

@@ -3,10 +3,15 @@
  * members keep running (the I/O of routing/cutover.h's states).
  *
  *   reload wants G elsewhere -> flip_begin: FREEZING (fetches of G's topics
- *   held, commits still reach the old cluster) -> quiet or deadline: SNAPSHOT
- *   (G fenced on the old cluster) -> engine worker: read, translate, judge
- *   (routing/flip_plan.h), seed on the new cluster -> the loop applies the
- *   outcome: SERVING(to), or cutover_fail back to SERVING(from).
+ *   held, commits still reach the old cluster) -> quiet or deadline:
+ *   RELEASING (G fenced on the old cluster for this sidecar's members; each
+ *   of them is made to leave the old group with a LeaveGroup turnout sends
+ *   on the member's own coordinator connection, flip_members.c) -> every
+ *   member gone: SNAPSHOT (engine worker: wait until the old group is empty
+ *   on the broker, i.e. every sidecar let go; read the final commits,
+ *   translate, judge (routing/flip_plan.h), seed on the new cluster) -> the
+ *   loop applies the outcome: SERVING(to) with the members settling, or
+ *   cutover_fail back to SERVING(from).
  *
  * The engine's worker thread only fills a finished job and queues it under a
  * mutex; a 100 ms timer on the event loop applies queued jobs and ends
@@ -20,8 +25,10 @@
 
 #include "proxy/config.h"
 #include "proxy/groups.h"
+#include "wire/prim.h"
 
 typedef struct proxy proxy;
+typedef struct client client;
 typedef struct flip_ctl flip_ctl;
 
 /* Starts the translation engine when px->cfg has "mirror" (px->flip stays
@@ -40,8 +47,58 @@ const char *flip_unavailable(const proxy *px);
 void flip_begin(proxy *px, group_rt *g, int want);
 /* Group requests for g at the old cluster answered locally while fenced. */
 int flip_fenced(const group_rt *g);
-/* A member of g asked the new coordinator for its offsets: fetches of g's
- * topics are released. */
-void flip_member_resumed(proxy *px, group_rt *g);
+
+/* ---- members (flip_members.c) ---- */
+
+/* A group request of member `member` reached g's coordinator through c:
+ * the member is recorded; while g is RELEASING, its LeaveGroup goes out now
+ * if it has not yet. */
+void flip_member_seen(proxy *px, group_rt *g, client *c, wire_str member, wire_str instance);
+/* Sends LeaveGroup for every member of g at g's cluster not yet asked;
+ * returns how many are still in the old group (asked, no answer yet). */
+size_t flip_release_members(proxy *px, group_rt *g);
+/* The members of g that have not left its cluster yet, for a message. */
+void flip_members_left_behind(proxy *px, const group_rt *g, char *buf, size_t len);
+/* 1 if member is one that left the old cluster in the flip g is settling
+ * from: the new coordinator never knew it (route.c answers
+ * UNKNOWN_MEMBER_ID so it rejoins and reads the seeded offsets). */
+int flip_member_gone(const group_rt *g, wire_str member);
+/* A member of g read its offsets at the new coordinator through connection
+ * client_id: fetches of g's topics are released once every member that
+ * left the old cluster has (or at the settle deadline, see flip.c). */
+void flip_member_resumed(proxy *px, group_rt *g, int client_id);
+/* Ends settling (all members back, or the deadline): fetches released. */
+void flip_settled(proxy *px, group_rt *g, const char *why);
+
+/* ---- read-only view, for status and metrics ---- */
+
+typedef struct flip_partition_view {
+	const char *topic; /* on the cluster the flip left */
+	int32_t partition;
+	int64_t committed; /* final commit on that cluster */
+	int64_t offset;    /* translated offset seeded on the other; -1 none */
+	const char *method;
+	int64_t rereads_max; /* -1 unknown */
+} flip_partition_view;
+
+typedef struct flip_view {
+	const char *group;
+	const char *state; /* cutover_state_name, or "settling" */
+	const char *cluster, *to;
+	int64_t started_ms, ended_ms; /* wall clock (ms since the epoch) of the
+	                                 last flip; 0 none / still running */
+	int64_t last_pause_ms;        /* fetches held by the last finished flip */
+	unsigned flips, failures;
+	const char *last_result; /* "", "ok" or "failed" */
+	const char *reason;      /* why the last flip failed; "" */
+	size_t members;          /* members seen through this sidecar */
+	size_t nparts;           /* the last flip's translation */
+	const flip_partition_view *parts;
+} flip_view;
+
+typedef void (*flip_view_fn)(void *arg, const flip_view *v);
+/* Calls fn once per group this sidecar knows, on the event loop thread;
+ * the pointers in v are valid during the call only. */
+void flip_snapshot(proxy *px, flip_view_fn fn, void *arg);
 
 #endif

@@ -80,9 +80,106 @@ int groups_cluster(proxy *px, const char *id, size_t len)
 	return g ? g->cluster : routes_group(&px->cfg->routes, id, len);
 }
 
+static void member_free(groups_member *m)
+{
+	free(m->id);
+	free(m->instance_id);
+}
+
+groups_member *groups_member_find(group_rt *g, const char *id, size_t len)
+{
+	for (size_t i = 0; i < g->nmembers; i++)
+		if (same(g->members[i].id, id, len))
+			return &g->members[i];
+	return NULL;
+}
+
+groups_member *groups_member_seen(group_rt *g, const char *id, size_t len, const char *inst,
+                                  size_t instlen, int client, int cluster)
+{
+	if (len == 0)
+		return NULL; /* not a member yet (first JoinGroup) */
+	groups_member *m = groups_member_find(g, id, len);
+	if (m) {
+		m->client = client;
+		return m;
+	}
+	if (g->nmembers == g->capmembers) {
+		size_t cap = g->capmembers ? g->capmembers * 2 : 4;
+		groups_member *nv = realloc(g->members, cap * sizeof(*nv));
+		if (!nv)
+			return NULL;
+		g->members = nv;
+		g->capmembers = cap;
+	}
+	m = &g->members[g->nmembers];
+	memset(m, 0, sizeof(*m));
+	if (!(m->id = strndup(id, len)) ||
+	    (instlen && !(m->instance_id = strndup(inst, instlen)))) {
+		member_free(m);
+		return NULL;
+	}
+	m->client = client;
+	m->cluster = cluster;
+	g->nmembers++;
+	log_info("group=%s event=member_seen member=%s cluster=%s client=%d", g->id, m->id,
+	         config_cluster_names[cluster], client);
+	return m;
+}
+
+void groups_member_drop(group_rt *g, const char *id, size_t len)
+{
+	for (size_t i = 0; i < g->nmembers; i++)
+		if (same(g->members[i].id, id, len)) {
+			member_free(&g->members[i]);
+			g->members[i] = g->members[--g->nmembers];
+			return;
+		}
+}
+
+void groups_gone_clear(group_rt *g)
+{
+	for (size_t i = 0; i < g->ngone; i++)
+		free(g->gone[i]);
+	free(g->gone);
+	g->gone = NULL;
+	g->ngone = 0;
+}
+
+void groups_members_to_gone(group_rt *g, int cluster)
+{
+	groups_gone_clear(g);
+	g->gone = calloc(g->nmembers ? g->nmembers : 1, sizeof(*g->gone));
+	for (size_t i = 0; i < g->nmembers;) {
+		groups_member *m = &g->members[i];
+		if (m->cluster != cluster) {
+			i++;
+			continue;
+		}
+		if (g->gone) {
+			g->gone[g->ngone++] = m->id; /* ownership moves */
+			m->id = NULL;
+		}
+		member_free(m);
+		g->members[i] = g->members[--g->nmembers];
+	}
+}
+
+int groups_is_gone(const group_rt *g, const char *id, size_t len)
+{
+	for (size_t i = 0; i < g->ngone; i++)
+		if (same(g->gone[i], id, len))
+			return 1;
+	return 0;
+}
+
 void groups_free(groups *gs)
 {
 	for (size_t i = 0; i < gs->n; i++) {
+		for (size_t j = 0; j < gs->v[i]->nmembers; j++)
+			member_free(&gs->v[i]->members[j]);
+		free(gs->v[i]->members);
+		groups_gone_clear(gs->v[i]);
 		for (size_t j = 0; j < gs->v[i]->ntopics; j++)
 			free(gs->v[i]->topics[j]);
 		free(gs->v[i]->topics);

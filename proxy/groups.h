@@ -14,15 +14,38 @@
 
 typedef struct proxy proxy;
 
+/* A member of the group seen through this sidecar at the group's cluster
+ * (its Heartbeat, SyncGroup, JoinGroup or OffsetCommit named it). A flip
+ * makes it leave that cluster's group (flip.c). */
+typedef struct groups_member {
+	char *id;          /* member id at the coordinator of `cluster` */
+	char *instance_id; /* group.instance.id (static membership), or NULL */
+	int client;        /* client connection that carried its last request */
+	int cluster;
+	int leave; /* flip: 0 not asked, 1 LeaveGroup sent, 2 left */
+} groups_member;
+
+enum { GROUP_SETTLE_MAX = 64 };
+
 typedef struct group_rt {
 	char *id;
 	char **topics; /* topics the group is known to consume, sorted */
 	size_t ntopics, cap;
-	int cluster;   /* where the group is served now */
-	cutover flip;  /* state of a move between clusters */
-	void *flip_io; /* cutover I/O of the flip under way (flip.c) */
-	int settling;  /* flipped: fetches stay held until a member has read the
-	                  seeded offsets at the new coordinator (flip.c) */
+	int cluster;                       /* where the group is served now */
+	cutover flip;                      /* state of a move between clusters */
+	void *flip_io;                     /* cutover I/O of the flip under way (flip.c) */
+	void *flip_rec;                    /* the last flip's record, for flip_snapshot (flip.c) */
+	int settling;                      /* flipped: fetches stay held until the members that left
+	                                      the old cluster have read the seeded offsets at the new
+	                                      coordinator (flip.c) */
+	int64_t settle_ms;                 /* when settling began */
+	int settle_need;                   /* members that left the old cluster */
+	int settle_seen[GROUP_SETTLE_MAX]; /* connections that read offsets since */
+	int nsettle_seen;
+	groups_member *members; /* members of this sidecar (see groups_member) */
+	size_t nmembers, capmembers;
+	char **gone; /* member ids that left the old cluster in the last flip */
+	size_t ngone;
 } group_rt;
 
 typedef struct groups {
@@ -38,5 +61,17 @@ int groups_consumes(const group_rt *g, const char *topic, size_t len);
 /* Where group id is served now: its entry's cluster, else its route. */
 int groups_cluster(proxy *px, const char *id, size_t len);
 void groups_free(groups *gs);
+
+/* A request of member `id` (instance id may be empty) came from connection
+ * client at cluster: the member is recorded, or its connection updated. */
+groups_member *groups_member_seen(group_rt *g, const char *id, size_t len, const char *inst,
+                                  size_t instlen, int client, int cluster);
+groups_member *groups_member_find(group_rt *g, const char *id, size_t len);
+/* The member left by itself (LeaveGroup passed through) or was left. */
+void groups_member_drop(group_rt *g, const char *id, size_t len);
+/* Moves the members of cluster to g->gone (the ids the old cluster knew). */
+void groups_members_to_gone(group_rt *g, int cluster);
+int groups_is_gone(const group_rt *g, const char *id, size_t len);
+void groups_gone_clear(group_rt *g);
 
 #endif

@@ -7,7 +7,7 @@
  *   opted in? (namespace, annotations, not yet injected)
  *     -> find the app's bootstrap env vars (turnout.io/bootstrap-env)
  *     -> patch: point each at 127.0.0.1:<listen_port>      (replace .../env/j)
- *               mount the route ConfigMap                   (add /spec/volumes)
+ *               mount the route ConfigMap and any Secrets   (add /spec/volumes)
  *               add turnout, given the original value       (add .../initContainers/0)
  *               mark the Pod                                (add .../turnout.io~1status)
  *
@@ -251,6 +251,124 @@ static int parse_env_list(const char *s, env_list *l)
 	return l->count ? 0 : -1;
 }
 
+/* turnout.io/secrets: Secret names, each mounted at INJECT_SECRET_DIR/<name>. */
+typedef struct secret_list {
+	char names[INJECT_MAX_SECRETS][254];
+	int count;
+} secret_list;
+
+/* turnout.io/secret-env: VAR=secret/key, a sidecar env var from a Secret key. */
+typedef struct secret_env {
+	struct {
+		char var[129];
+		char secret[254];
+		char key[254];
+	} e[INJECT_MAX_SECRETS];
+	int count;
+} secret_env;
+
+/* A Secret data key: [-._a-zA-Z0-9]+, at most 253 characters. */
+static int secret_key_ok(const char *s)
+{
+	size_t len = strlen(s);
+	if (len == 0 || len > 253)
+		return 0;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("-._", *s))
+			return 0;
+	return 1;
+}
+
+/* strlcpy: copies what fits of src, always terminated. */
+static void copy_str(char *dst, size_t dstlen, const char *src)
+{
+	size_t n = strlen(src);
+	if (n >= dstlen)
+		n = dstlen - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+/*
+ * Next comma-separated item of *s, spaces trimmed, into out. Returns its
+ * length (0 for an empty item), -1 when it does not fit, and -2 at the end.
+ */
+static int next_item(const char **s, char *out, size_t outlen)
+{
+	const char *p = *s;
+	if (!*p)
+		return -2;
+	const char *end = strchr(p, ',');
+	if (!end)
+		end = p + strlen(p);
+	*s = *end ? end + 1 : end;
+	while (p < end && *p == ' ')
+		p++;
+	while (end > p && end[-1] == ' ')
+		end--;
+	size_t len = (size_t)(end - p);
+	if (len >= outlen)
+		return -1;
+	memcpy(out, p, len);
+	out[len] = '\0';
+	return (int)len;
+}
+
+/* Fills l from "a, b,c"; returns 0, or -1 with the offending item in bad. */
+static int parse_secrets(const char *s, secret_list *l, char *bad, size_t badlen)
+{
+	char item[300];
+	int n;
+	l->count = 0;
+	copy_str(bad, badlen, s);
+	while ((n = next_item(&s, item, sizeof(item))) != -2) {
+		if (n == 0)
+			continue;
+		copy_str(bad, badlen, n < 0 ? "(a name over 253 characters)" : item);
+		if (n < 0 || !dns_subdomain_ok(item) || l->count == INJECT_MAX_SECRETS)
+			return -1;
+		for (int i = 0; i < l->count; i++)
+			if (strcmp(l->names[i], item) == 0)
+				return -1;
+		copy_str(l->names[l->count++], sizeof(l->names[0]), item);
+	}
+	return l->count ? 0 : -1;
+}
+
+/* Fills l from "VAR=secret/key, ..."; returns 0, or -1 with the item in bad. */
+static int parse_secret_env(const char *s, secret_env *l, char *bad, size_t badlen)
+{
+	char item[700];
+	int n;
+	l->count = 0;
+	copy_str(bad, badlen, s);
+	while ((n = next_item(&s, item, sizeof(item))) != -2) {
+		if (n == 0)
+			continue;
+		copy_str(bad, badlen, n < 0 ? "(an item over 700 characters)" : item);
+		if (n < 0 || l->count == INJECT_MAX_SECRETS)
+			return -1;
+		char *eq = strchr(item, '=');
+		char *slash = eq ? strchr(eq + 1, '/') : NULL;
+		if (!slash)
+			return -1;
+		*eq = *slash = '\0';
+		const char *var = item, *secret = eq + 1, *key = slash + 1;
+		if (!env_name_ok(var, strlen(var)) || strcmp(var, INJECT_BOOTSTRAP_ENV) == 0 ||
+		    !dns_subdomain_ok(secret) || !secret_key_ok(key))
+			return -1;
+		for (int i = 0; i < l->count; i++)
+			if (strcmp(l->e[i].var, var) == 0)
+				return -1;
+		/* lengths were checked above: 128, 253, 253 */
+		copy_str(l->e[l->count].var, sizeof(l->e[0].var), var);
+		copy_str(l->e[l->count].secret, sizeof(l->e[0].secret), secret);
+		copy_str(l->e[l->count].key, sizeof(l->e[0].key), key);
+		l->count++;
+	}
+	return l->count ? 0 : -1;
+}
+
 static int env_listed(const env_list *l, const char *name)
 {
 	for (int i = 0; i < l->count; i++)
@@ -369,7 +487,8 @@ static cJSON *exec_probe(jb *b, const char *url, int period, int timeout, int fa
  * httpGet probes come from outside the pod's loopback) and the image needs
  * no shell or curl.
  */
-static cJSON *build_sidecar(jb *b, const inject_opts *o, const char *flag, const cJSON *source)
+static cJSON *build_sidecar(jb *b, const inject_opts *o, const char *flag, const cJSON *source,
+                            const secret_list *secrets, const secret_env *senv)
 {
 	char url_ready[96], url_live[96];
 	snprintf(url_ready, sizeof(url_ready), "http://127.0.0.1:%d/readyz", o->admin_port);
@@ -401,6 +520,14 @@ static cJSON *build_sidecar(jb *b, const inject_opts *o, const char *flag, const
 		jb_put(b, ev, "valueFrom", cJSON_Duplicate(vf, 1));
 	else
 		jb_str(b, ev, "value", cJSON_IsString(v) ? v->valuestring : "");
+	/* password_env and AWS keys the route config relies on */
+	for (int i = 0; i < senv->count; i++) {
+		cJSON *se = jb_obj(b, env, NULL);
+		jb_str(b, se, "name", senv->e[i].var);
+		cJSON *ref = jb_obj(b, jb_obj(b, se, "valueFrom"), "secretKeyRef");
+		jb_str(b, ref, "name", senv->e[i].secret);
+		jb_str(b, ref, "key", senv->e[i].key);
+	}
 
 	if (o->mode == INJECT_MODE_NATIVE) {
 		jb_str(b, c, "restartPolicy", "Always");
@@ -441,11 +568,34 @@ static cJSON *build_sidecar(jb *b, const inject_opts *o, const char *flag, const
 	jb_str(b, jb_arr(b, jb_obj(b, sc, "capabilities"), "drop"), NULL, "ALL");
 	jb_str(b, jb_obj(b, sc, "seccompProfile"), "type", "RuntimeDefault");
 
-	cJSON *vm = jb_obj(b, jb_arr(b, c, "volumeMounts"), NULL);
+	cJSON *mounts = jb_arr(b, c, "volumeMounts");
+	cJSON *vm = jb_obj(b, mounts, NULL);
 	jb_str(b, vm, "name", INJECT_VOLUME);
 	jb_str(b, vm, "mountPath", INJECT_CONFIG_DIR);
 	jb_bool(b, vm, "readOnly", 1);
+	/* files the route config names (tls.*_file, sasl.password_file) */
+	for (int i = 0; i < secrets->count; i++) {
+		char name[32], dir[300];
+		snprintf(name, sizeof(name), INJECT_SECRET_VOLUME "%d", i);
+		snprintf(dir, sizeof(dir), INJECT_SECRET_DIR "/%s", secrets->names[i]);
+		vm = jb_obj(b, mounts, NULL);
+		jb_str(b, vm, "name", name);
+		jb_str(b, vm, "mountPath", dir);
+		jb_bool(b, vm, "readOnly", 1);
+	}
 	return c;
+}
+
+static int volume_taken(const cJSON *spec, const char *name)
+{
+	const cJSON *vol;
+	cJSON_ArrayForEach(vol, get(spec, "volumes"))
+	{
+		const char *n = get_str(vol, "name");
+		if (n && strcmp(n, name) == 0)
+			return 1;
+	}
+	return 0;
 }
 
 /* Checks that do not depend on the Pod's containers. */
@@ -475,14 +625,9 @@ static inject_result opted_in(const cJSON *pod, const char *ns, const inject_opt
 		return say(
 		    INJECT_REFUSED, why, whylen,
 		    "hostNetwork pods share the node's 127.0.0.1: turnout's ports would collide");
-	const cJSON *vol;
-	cJSON_ArrayForEach(vol, get(spec, "volumes"))
-	{
-		const char *n = get_str(vol, "name");
-		if (n && strcmp(n, INJECT_VOLUME) == 0)
-			return say(INJECT_REFUSED, why, whylen, "a volume named %s already exists",
-			           INJECT_VOLUME);
-	}
+	if (volume_taken(spec, INJECT_VOLUME))
+		return say(INJECT_REFUSED, why, whylen, "a volume named %s already exists",
+		           INJECT_VOLUME);
 	return INJECT_PATCHED;
 }
 
@@ -518,6 +663,30 @@ inject_result inject_pod(const cJSON *pod, const char *ns, const inject_opts *o,
 		           "annotation %s: want 1-%d env var names separated by commas",
 		           INJECT_ANN_ENV, MAX_ENV_NAMES);
 
+	/* Secrets for the route config's credentials (see README, Secrets) */
+	secret_list secrets = {0};
+	secret_env senv = {0};
+	char bad[80];
+	const char *sec_ann = annotation(pod, INJECT_ANN_SECRETS);
+	if (sec_ann && parse_secrets(sec_ann, &secrets, bad, sizeof(bad)))
+		return say(INJECT_REFUSED, why, whylen,
+		           "annotation %s: want 1-%d distinct Secret names separated by commas, "
+		           "not '%.64s'",
+		           INJECT_ANN_SECRETS, INJECT_MAX_SECRETS, bad);
+	const char *senv_ann = annotation(pod, INJECT_ANN_SECENV);
+	if (senv_ann && parse_secret_env(senv_ann, &senv, bad, sizeof(bad)))
+		return say(INJECT_REFUSED, why, whylen,
+		           "annotation %s: want 1-%d distinct VAR=secret/key items separated by "
+		           "commas, not '%.64s'",
+		           INJECT_ANN_SECENV, INJECT_MAX_SECRETS, bad);
+	for (int i = 0; i < secrets.count; i++) {
+		char vname[32];
+		snprintf(vname, sizeof(vname), INJECT_SECRET_VOLUME "%d", i);
+		if (volume_taken(spec, vname))
+			return say(INJECT_REFUSED, why, whylen, "a volume named %s already exists",
+			           vname);
+	}
+
 	scan s = {.names = &names};
 	snprintf(s.loop_addr, sizeof(s.loop_addr), "127.0.0.1:%d", o->listen_port);
 	scan_containers(&s, containers);
@@ -543,19 +712,29 @@ inject_result inject_pod(const cJSON *pod, const char *ns, const inject_opts *o,
 	if (o->mode == INJECT_MODE_NATIVE)
 		rewritten += rewrite_env(&b, p, inits, "initContainers", &names, s.loop_addr);
 
-	cJSON *vol = cJSON_CreateObject();
+	cJSON *vols = cJSON_CreateArray(); /* the route ConfigMap, then each Secret */
+	cJSON *vol = jb_obj(&b, vols, NULL);
 	jb_str(&b, vol, "name", INJECT_VOLUME);
 	jb_str(&b, jb_obj(&b, vol, "configMap"), "name", cm);
-	if (cJSON_IsArray(get(spec, "volumes"))) {
-		jb_op(&b, p, "add", "/spec/volumes/-", vol);
+	for (int i = 0; i < secrets.count; i++) {
+		char vname[32];
+		snprintf(vname, sizeof(vname), INJECT_SECRET_VOLUME "%d", i);
+		vol = jb_obj(&b, vols, NULL);
+		jb_str(&b, vol, "name", vname);
+		jb_str(&b, jb_obj(&b, vol, "secret"), "secretName", secrets.names[i]);
+	}
+	if (!vols) {
+		b.oom = 1;
+	} else if (cJSON_IsArray(get(spec, "volumes"))) {
+		while (cJSON_GetArraySize(vols) > 0)
+			jb_op(&b, p, "add", "/spec/volumes/-", cJSON_DetachItemFromArray(vols, 0));
+		cJSON_Delete(vols);
 	} else {
 		/* an absent (or null) array must be created whole */
-		cJSON *arr = cJSON_CreateArray();
-		jb_put(&b, arr, NULL, vol);
-		jb_op(&b, p, "add", "/spec/volumes", arr);
+		jb_op(&b, p, "add", "/spec/volumes", vols);
 	}
 
-	cJSON *side = build_sidecar(&b, o, flag, s.source);
+	cJSON *side = build_sidecar(&b, o, flag, s.source, &secrets, &senv);
 	if (o->mode == INJECT_MODE_CONTAINER) {
 		jb_op(&b, p, "add", "/spec/containers/0", side);
 	} else if (cJSON_IsArray(inits)) {
@@ -574,8 +753,9 @@ inject_result inject_pod(const cJSON *pod, const char *ns, const inject_opts *o,
 		return say(INJECT_FAILED, why, whylen, "out of memory");
 	}
 	*patch = p;
-	return say(INJECT_PATCHED, why, whylen, "%d env var(s) -> %s, %s from %s", rewritten,
-	           s.loop_addr, flag + 2, s.source_var);
+	return say(INJECT_PATCHED, why, whylen,
+	           "%d env var(s) -> %s, %s from %s, %d secret volume(s), %d secret env var(s)",
+	           rewritten, s.loop_addr, flag + 2, s.source_var, secrets.count, senv.count);
 }
 
 /* ---- applying a patch (previews and tests) ---- */

@@ -16,6 +16,8 @@
 #define INJECT_ANN_CONFIG  "turnout.io/config"            /* route ConfigMap name */
 #define INJECT_ANN_ENV     "turnout.io/bootstrap-env"     /* env vars holding the bootstrap */
 #define INJECT_ANN_CLUSTER "turnout.io/bootstrap-cluster" /* legacy|target: what they point at */
+#define INJECT_ANN_SECRETS "turnout.io/secrets"           /* Secrets mounted for the sidecar */
+#define INJECT_ANN_SECENV  "turnout.io/secret-env"        /* VAR=secret/key for the sidecar */
 
 #define INJECT_DEFAULT_ENV   "KAFKA_BOOTSTRAP_SERVERS"
 #define INJECT_SIDECAR_NAME  "turnout"
@@ -23,7 +25,10 @@
 #define INJECT_CONFIG_DIR    "/etc/turnout"
 #define INJECT_CONFIG_KEY    "turnout.json" /* key in the route ConfigMap */
 #define INJECT_BINARY        "/usr/local/bin/turnout"
-#define INJECT_BOOTSTRAP_ENV "TURNOUT_BOOTSTRAP" /* sidecar env: the app's original value */
+#define INJECT_BOOTSTRAP_ENV "TURNOUT_BOOTSTRAP"    /* sidecar env: the app's original value */
+#define INJECT_SECRET_DIR    "/etc/turnout-secrets" /* Secret s is mounted at <dir>/s */
+#define INJECT_SECRET_VOLUME "turnout-secret-"      /* + index: the Secrets' volume names */
+#define INJECT_MAX_SECRETS   8                      /* per annotation */
 
 typedef enum inject_mode {
 	INJECT_MODE_NATIVE,    /* init container with restartPolicy Always (Kubernetes >= 1.29) */

@@ -35,6 +35,7 @@
 #include "proxy/inject.h"
 #include "proxy/inject_review.h"
 #include "proxy/log.h"
+#include "proxy/tls.h"
 
 typedef struct file_sig {
 	long long mtime_ns, size, ino; /* what changes when a mounted Secret is updated */
@@ -94,8 +95,9 @@ static SSL_CTX *tls_load(const char *cert, const char *key)
 		log_tls_error("load certificate");
 		goto fail;
 	}
+	SSL_CTX_set_default_passwd_cb(ctx, tls_no_passphrase);
 	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
-		log_tls_error("load private key");
+		log_tls_error("load private key (encrypted keys are not supported)");
 		goto fail;
 	}
 	if (SSL_CTX_check_private_key(ctx) != 1) {

@@ -46,6 +46,7 @@ static void on_bootstrap_accept(struct evconnlistener *l, evutil_socket_t fd, st
 int proxy_init(proxy *px, struct event_base *base, config *cfg)
 {
 	memset(px, 0, sizeof(*px));
+	px->fetch_cluster = -1;
 	px->base = base;
 	px->cfg = cfg;
 	TAILQ_INIT(&px->clients);

@@ -96,6 +96,8 @@ struct proxy {
 	struct ssl_ctx_st *tls_listen;                 /* client-facing TLS; NULL = plaintext */
 	void (*on_ready)(proxy *px);                   /* called once when listening */
 	struct flip_ctl *flip; /* translation engine and flips (flip.c); NULL without "mirror" */
+	int fetch_cluster;     /* cluster of the last Fetch forwarded (-1 none yet) */
+	int64_t fetch_last_ms[CLUSTER_COUNT]; /* wall clock of the last Fetch forwarded to each */
 };
 
 int proxy_init(proxy *px, struct event_base *base, config *cfg);

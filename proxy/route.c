@@ -292,6 +292,43 @@ static int fenced_api(int16_t api)
 	       api == WIRE_API_OFFSET_COMMIT;
 }
 
+/* The member a group request names (and its static instance id). */
+static wire_str member_of(const wire_req_header *h, const decoded *d, wire_str *inst)
+{
+	static const wire_str none = {"", 0};
+	*inst = none;
+	switch (h->api_key) {
+	case WIRE_API_JOIN_GROUP:
+		*inst = d->m.jg.group_instance_id;
+		return d->m.jg.member_id;
+	case WIRE_API_SYNC_GROUP:
+		*inst = d->m.sg.group_instance_id;
+		return d->m.sg.member_id;
+	case WIRE_API_HEARTBEAT:
+		*inst = d->m.hb.group_instance_id;
+		return d->m.hb.member_id;
+	case WIRE_API_OFFSET_COMMIT:
+		*inst = d->m.oc.group_instance_id;
+		return d->m.oc.member_id;
+	}
+	return none;
+}
+
+/* A member leaving by itself is no longer one to release. */
+static void members_leaving(group_rt *g, const wire_req_header *h, const decoded *d)
+{
+	const wire_leave_group_req *rq = &d->m.lg;
+	if (h->api_version < 3) {
+		if (rq->member_id.len > 0)
+			groups_member_drop(g, rq->member_id.p, (size_t)rq->member_id.len);
+		return;
+	}
+	for (int32_t i = 0; i < rq->members.n; i++)
+		if (rq->members.v[i].member_id.len > 0)
+			groups_member_drop(g, rq->members.v[i].member_id.p,
+			                   (size_t)rq->members.v[i].member_id.len);
+}
+
 static int group_request(client *c, const wire_req_header *h, pending *p, struct evbuffer *in,
                          const decoded *d, wire_arena *a)
 {
@@ -302,6 +339,11 @@ static int group_request(client *c, const wire_req_header *h, pending *p, struct
 	if (!g) /* no group id (or out of memory): the broker answers as it sees fit */
 		return client_forward(c, home, in, d->len, p, h->correlation_id);
 	learn_topics(g, h, d, a);
+	wire_str inst, member = member_of(h, d, &inst);
+	if (h->api_key == WIRE_API_LEAVE_GROUP)
+		members_leaving(g, h, d);
+	else if (g->cluster == home)
+		flip_member_seen(px, g, c, member, inst);
 	if (h->api_key == WIRE_API_OFFSET_COMMIT || h->api_key == WIRE_API_TXN_OFFSET_COMMIT)
 		cutover_saw_commit(&g->flip, now_ms());
 	if (g->cluster == home && fenced_api(h->api_key) && flip_fenced(g)) {
@@ -309,19 +351,21 @@ static int group_request(client *c, const wire_req_header *h, pending *p, struct
 		evbuffer_drain(in, d->len);
 		return rc;
 	}
-	if (g->cluster == home && g->settling &&
-	    (h->api_key == WIRE_API_HEARTBEAT || h->api_key == WIRE_API_OFFSET_COMMIT)) {
-		/* A member of the old cluster's generation: its positions are old
-		 * cluster offsets. UNKNOWN_MEMBER_ID makes it drop them, rejoin and
-		 * read the seeded offsets (reference §7.3), and keeps its commit
-		 * from overwriting them; brokers differ in how they answer it
-		 * (the mock says GROUP_ID_NOT_FOUND, which only times out). */
+	if (g->cluster == home && flip_member_gone(g, member) &&
+	    (h->api_key == WIRE_API_HEARTBEAT || h->api_key == WIRE_API_OFFSET_COMMIT ||
+	     h->api_key == WIRE_API_SYNC_GROUP)) {
+		/* A member of the old cluster's generation (it left that group):
+		 * its positions are old cluster offsets. UNKNOWN_MEMBER_ID makes it
+		 * drop them, rejoin and read the seeded offsets (reference §7.3),
+		 * and keeps its commit from overwriting them; brokers differ in
+		 * how they answer it (the mock says GROUP_ID_NOT_FOUND, which only
+		 * times out). */
 		int rc = answer_error(c, h, d, p, KERR_UNKNOWN_MEMBER_ID, a);
 		evbuffer_drain(in, d->len);
 		return rc;
 	}
 	if (g->cluster == home && h->api_key == WIRE_API_OFFSET_FETCH)
-		flip_member_resumed(px, g);
+		flip_member_resumed(px, g, c->id);
 	if (g->cluster == home || h->api_key == WIRE_API_OFFSET_COMMIT ||
 	    h->api_key == WIRE_API_TXN_OFFSET_COMMIT || h->api_key == WIRE_API_LEAVE_GROUP)
 		return client_forward(c, home, in, d->len, p, h->correlation_id);
@@ -376,6 +420,25 @@ static int topics_here(client *c, const wire_req_header *h, const decoded *d, co
 	return 1;
 }
 
+/* Evidence of where consumers read, for operators and the flip tests: one
+ * line each time Fetch requests start going to the other cluster, naming
+ * when the last one went to the cluster they left. */
+static void fetch_forwarded(proxy *px, int cluster)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	if (px->fetch_cluster != cluster) {
+		int prev = px->fetch_cluster;
+		px->fetch_cluster = cluster;
+		log_info("event=fetch_cluster cluster=%s previous=%s previous_last_fetch_ms=%lld",
+		         config_cluster_names[cluster],
+		         prev < 0 ? "none" : config_cluster_names[prev],
+		         prev < 0 ? -1LL : (long long)px->fetch_last_ms[prev]);
+	}
+	px->fetch_last_ms[cluster] = now;
+}
+
 static int produce_or_fetch(client *c, const wire_req_header *h, pending *p, struct evbuffer *in,
                             const decoded *d, wire_arena *a)
 {
@@ -396,8 +459,11 @@ static int produce_or_fetch(client *c, const wire_req_header *h, pending *p, str
 		c->fetch_gen = px->route_gen;
 	if (h->api_key == WIRE_API_FETCH && h->api_version < 7)
 		c->fetch_gen = px->route_gen;
-	if (topics_here(c, h, d, &bad))
+	if (topics_here(c, h, d, &bad)) {
+		if (h->api_key == WIRE_API_FETCH)
+			fetch_forwarded(px, client_cluster(c));
 		return client_forward(c, client_cluster(c), in, d->len, p, h->correlation_id);
+	}
 	log_info("client=%d event=not_leader api=%s reason=\"%s\"", c->id,
 	         wire_api_name(h->api_key), bad);
 	int rc = 0;
@@ -445,6 +511,8 @@ int route_request(client *c, const wire_req_header *h, pending *p, struct evbuff
 			log_debug("client=%d event=fetch_epochs_cleared partitions=%d", c->id, n);
 	}
 	if (!decide) {
+		if (api == WIRE_API_FETCH)
+			fetch_forwarded(px, home);
 		if (client_forward(c, home, in, len, p, h->correlation_id)) {
 			snprintf(why, whylen, "could not forward request");
 			return -1;

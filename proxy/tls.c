@@ -43,6 +43,15 @@ static int readable(const char *path, const char *field, char *err, size_t errle
 	return -1;
 }
 
+int tls_no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+	(void)buf;
+	(void)size;
+	(void)rwflag;
+	(void)u;
+	return -1;
+}
+
 /* Loads cert_file (a chain) and key_file into ctx; errors name
  * <where>.cert_file / <where>.key_file. */
 static int load_cert_key(SSL_CTX *ctx, const char *where, const char *cert, const char *key,
@@ -57,10 +66,12 @@ static int load_cert_key(SSL_CTX *ctx, const char *where, const char *cert, cons
 	snprintf(f, sizeof(f), "%.100s.key_file", where);
 	if (readable(key, f, err, errlen))
 		return -1;
+	SSL_CTX_set_default_passwd_cb(ctx, tls_no_passphrase);
 	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1 ||
 	    SSL_CTX_check_private_key(ctx) != 1)
 		return ssl_fail(err, errlen, f,
-		                "cannot load the key or it does not match cert_file");
+		                "cannot load the key (encrypted keys are not supported) or it "
+		                "does not match cert_file");
 	return 0;
 }
 

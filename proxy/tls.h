@@ -15,6 +15,10 @@
 /* Builds px->tls_cluster[] and px->tls_listen from px->cfg. On error
  * returns -1 with "field: reason" in err. */
 int tls_init(proxy *px, char *err, size_t errlen);
+/* A pem_password_cb that refuses every passphrase: an encrypted key fails to
+ * load with a clear error instead of OpenSSL prompting on the terminal (a
+ * sidecar has none, and a prompt would hang start-up). */
+int tls_no_passphrase(char *buf, int size, int rwflag, void *u);
 void tls_free(proxy *px);
 
 /* A not yet connected bufferevent for a connection to host (a broker of

@@ -261,9 +261,18 @@ static void up_read(struct bufferevent *bev, void *arg)
 		TAILQ_REMOVE(&u->waits, w, link);
 		upstream_wait_kind kind = w->kind;
 		pending *p = w->req;
+		if (kind == WAIT_INTERNAL) {
+			const uint8_t *frame = evbuffer_pullup(in, 4 + (ssize_t)size);
+			if (frame)
+				w->fn(u->vb->px, w->arg, frame, 4 + (size_t)size);
+			evbuffer_drain(in, 4 + (size_t)size);
+		}
+		free(w->arg);
 		free(w);
 		if (TAILQ_EMPTY(&u->waits))
 			arm_timeout(u);
+		if (kind == WAIT_INTERNAL)
+			continue;
 		if (kind == WAIT_SASL) {
 			if (on_sasl_response(u, in, size))
 				return;
@@ -421,8 +430,52 @@ static void free_waits(struct upstream_waits *q)
 	upstream_wait *w;
 	while ((w = TAILQ_FIRST(q))) {
 		TAILQ_REMOVE(q, w, link);
+		free(w->arg);
 		free(w);
 	}
+}
+
+int upstream_send_internal(upstream *u, wire_req_header *h, const void *body, upstream_reply_fn fn,
+                           void *arg)
+{
+	upstream_wait *w = calloc(1, sizeof(*w));
+	struct evbuffer *tmp = evbuffer_new();
+	wire_wr wr;
+	wire_wr_init(&wr, false);
+	int rc = -1;
+	if (!w || !tmp)
+		goto out;
+	w->kind = WAIT_INTERNAL;
+	w->fn = fn;
+	w->arg = arg;
+	w->corr = h->correlation_id = fresh_corr(u);
+	if (frameio_encode_request(&wr, h, body) || frameio_put(tmp, &wr))
+		goto out;
+	size_t len = evbuffer_get_length(tmp);
+	if (u->state != UP_OPEN && u->state != UP_READY) {
+		/* held behind the client's frames, in order, until SASL is done */
+		if ((!u->held && !(u->held = evbuffer_new())) ||
+		    evbuffer_remove_buffer(tmp, u->held, len) != (int)len)
+			goto out;
+		TAILQ_INSERT_TAIL(&u->held_waits, w, link);
+	} else {
+		if (evbuffer_remove_buffer(tmp, bufferevent_get_output(u->bev), len) != (int)len)
+			goto out;
+		int was_idle = TAILQ_EMPTY(&u->waits);
+		TAILQ_INSERT_TAIL(&u->waits, w, link);
+		if (was_idle)
+			arm_timeout(u);
+	}
+	w = NULL;
+	arg = NULL;
+	rc = 0;
+out:
+	wire_wr_free(&wr);
+	if (tmp)
+		evbuffer_free(tmp);
+	free(w);
+	free(arg);
+	return rc;
 }
 
 void upstream_free(upstream *u)

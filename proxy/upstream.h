@@ -6,6 +6,7 @@
 #include <sys/queue.h>
 
 #include "proxy/proxy.h"
+#include "wire/header.h"
 
 typedef struct pending pending;
 
@@ -13,13 +14,21 @@ typedef enum upstream_wait_kind {
 	WAIT_CLIENT,   /* a client request: its response goes to req */
 	WAIT_NO_REPLY, /* held acks=0 Produce: no response expected */
 	WAIT_SASL,     /* turnout's own SaslHandshake/SaslAuthenticate */
+	WAIT_INTERNAL, /* turnout's own request: the response goes to fn */
 } upstream_wait_kind;
+
+/* Called with the whole response frame (size prefix included) of a request
+ * turnout sent itself; arg is freed by the upstream afterwards (or, without
+ * a call, when the connection goes away first). */
+typedef void (*upstream_reply_fn)(proxy *px, void *arg, const uint8_t *frame, size_t len);
 
 typedef struct upstream_wait {
 	TAILQ_ENTRY(upstream_wait) link;
 	pending *req; /* WAIT_CLIENT: the client request this response answers */
 	int32_t corr; /* correlation id the response must carry */
 	upstream_wait_kind kind;
+	upstream_reply_fn fn; /* WAIT_INTERNAL */
+	void *arg;            /* WAIT_INTERNAL: heap, freed with the wait */
 } upstream_wait;
 TAILQ_HEAD(upstream_waits, upstream_wait);
 
@@ -55,6 +64,12 @@ upstream *upstream_open(client *owner, vbroker *vb);
 /* Sends a whole request frame (moved out of src); expects a response unless
  * req is NULL (Produce with acks=0, correlation id corr). */
 int upstream_send(upstream *u, struct evbuffer *src, size_t len, pending *req, int32_t corr);
+/* Sends a request turnout makes itself (e.g. a flip's LeaveGroup for a
+ * member) on this connection, behind the client's requests in flight; body
+ * is encoded with header h whose correlation id is chosen here. fn(arg, ...)
+ * runs when the answer arrives. Returns -1 (arg freed) on failure. */
+int upstream_send_internal(upstream *u, wire_req_header *h, const void *body, upstream_reply_fn fn,
+                           void *arg);
 void upstream_free(upstream *u);
 
 #endif

@@ -11,6 +11,8 @@ const char *cutover_state_name(cutover_state s)
 		return "serving";
 	case CUTOVER_FREEZING:
 		return "freezing";
+	case CUTOVER_RELEASING:
+		return "releasing";
 	case CUTOVER_SNAPSHOT:
 		return "snapshot";
 	case CUTOVER_TRANSLATING:
@@ -51,7 +53,12 @@ int cutover_begin(cutover *c, int to, int64_t now_ms)
 
 int cutover_frozen(cutover *c, int64_t now_ms)
 {
-	return step(c, CUTOVER_FREEZING, CUTOVER_SNAPSHOT, now_ms);
+	return step(c, CUTOVER_FREEZING, CUTOVER_RELEASING, now_ms);
+}
+
+int cutover_released(cutover *c, int64_t now_ms)
+{
+	return step(c, CUTOVER_RELEASING, CUTOVER_SNAPSHOT, now_ms);
 }
 
 int cutover_snapshot_done(cutover *c, int64_t now_ms)
@@ -112,6 +119,6 @@ int cutover_busy(const cutover *c)
 
 int cutover_fences(const cutover *c)
 {
-	return c->state == CUTOVER_SNAPSHOT || c->state == CUTOVER_TRANSLATING ||
-	       c->state == CUTOVER_SEEDING;
+	return c->state == CUTOVER_RELEASING || c->state == CUTOVER_SNAPSHOT ||
+	       c->state == CUTOVER_TRANSLATING || c->state == CUTOVER_SEEDING;
 }

@@ -4,14 +4,19 @@
  * (proxy/flip.c) does the I/O each state asks for and reports back through
  * one function per transition.
  *
- *   SERVING(from) --begin--> FREEZING --frozen--> SNAPSHOT --snapshot_done-->
- *   TRANSLATING --translated--> SEEDING --seeded--> SERVING(to)
+ *   SERVING(from) --begin--> FREEZING --frozen--> RELEASING --released-->
+ *   SNAPSHOT --snapshot_done--> TRANSLATING --translated--> SEEDING
+ *   --seeded--> SERVING(to)
  *
  *   FREEZING: the group's topics are not fetched on `from` any more (fetches
  *             get NOT_LEADER_OR_FOLLOWER, positions stay) while the members'
  *             last commits land on `from`; done when no commit came for a
  *             quiet period, or at the freeze deadline.
- *   SNAPSHOT: read the group's committed offsets on `from`.
+ *   RELEASING: the group is fenced on `from` for this sidecar's members
+ *             (their group requests are answered here, "retry later") and
+ *             each of them is made to leave `from`'s group (LeaveGroup).
+ *   SNAPSHOT: wait until `from`'s group is empty (every sidecar let go),
+ *             then read its committed offsets: the final ones.
  *   TRANSLATING: map them to `to` offsets (MM2 data; never ahead).
  *   SEEDING:  commit them to the group on `to` (only accepted by the broker
  *             while that group is empty; never moves an offset backwards).
@@ -30,6 +35,7 @@
 typedef enum {
 	CUTOVER_SERVING,
 	CUTOVER_FREEZING,
+	CUTOVER_RELEASING,
 	CUTOVER_SNAPSHOT,
 	CUTOVER_TRANSLATING,
 	CUTOVER_SEEDING,
@@ -54,6 +60,7 @@ void cutover_init(cutover *c, int cluster);
  * state (the caller has a bug or a stale event; nothing changes). */
 int cutover_begin(cutover *c, int to, int64_t now_ms);
 int cutover_frozen(cutover *c, int64_t now_ms);
+int cutover_released(cutover *c, int64_t now_ms);
 int cutover_snapshot_done(cutover *c, int64_t now_ms);
 int cutover_translated(cutover *c, int64_t now_ms);
 int cutover_seeded(cutover *c, int64_t now_ms);
@@ -68,8 +75,8 @@ int cutover_freeze_over(const cutover *c, int64_t now_ms, int64_t quiet_ms, int6
 /* Fetches of the group's topics are held on the old cluster. */
 int cutover_holds_fetches(const cutover *c);
 int cutover_busy(const cutover *c); /* a flip is under way */
-/* The group is fenced on the old cluster (SNAPSHOT to SEEDING): its offsets
- * are being read and must not change under the reader. */
+/* The group is fenced on the old cluster (RELEASING to SEEDING): its
+ * members are leaving it, its offsets are read and must not change. */
 int cutover_fences(const cutover *c);
 
 #endif

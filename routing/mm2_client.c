@@ -8,8 +8,10 @@
  *              record becomes (offset, timestamp, SHA-256 of key, value,
  *              headers).
  *   offsets:   query_watermark_offsets, metadata.
- *   groups:    Admin ListConsumerGroupOffsets / AlterConsumerGroupOffsets,
- *              results on a private queue.
+ *   groups:    Admin ListConsumerGroupOffsets / AlterConsumerGroupOffsets /
+ *              DescribeConsumerGroups, results on a private queue; a
+ *              short-lived group member for commits the broker only takes
+ *              with a generation (mm2_client_commit_as_member).
  */
 #include "routing/mm2_client.h"
 
@@ -22,6 +24,7 @@
 #include "routing/mm2_rdkafka.h"
 
 struct mm2_client {
+	const config_cluster *cluster;
 	rd_kafka_t *rk;
 	rd_kafka_queue_t *admin_q; /* admin results */
 	mm2_rk_status status;
@@ -46,6 +49,7 @@ mm2_client *mm2_client_new(const config_cluster *cluster, const char *name, char
 		return NULL;
 	}
 	snprintf(c->name, sizeof(c->name), "%s", name);
+	c->cluster = cluster;
 	char id[64];
 	snprintf(id, sizeof(id), "turnout-translate-%s", name);
 	if (mm2_rk_status_init(&c->status, id)) {
@@ -426,5 +430,161 @@ int mm2_client_commit(mm2_client *c, const char *group,
 			}
 	}
 	rd_kafka_event_destroy(ev);
+	return rc;
+}
+
+int mm2_client_group_state(mm2_client *c, const char *group, int timeout_ms, mm2_group_state *out,
+                           char *err, size_t errlen)
+{
+	memset(out, 0, sizeof(*out));
+	char what[300];
+	snprintf(what, sizeof(what), "describing group %s", group);
+	rd_kafka_AdminOptions_t *o =
+	    admin_opts(c, RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS, timeout_ms);
+	if (!o) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	const char *groups[1] = {group};
+	rd_kafka_DescribeConsumerGroups(c->rk, groups, 1, o, c->admin_q);
+	rd_kafka_AdminOptions_destroy(o);
+	rd_kafka_event_t *ev = admin_wait(c, RD_KAFKA_EVENT_DESCRIBECONSUMERGROUPS_RESULT,
+	                                  timeout_ms, what, err, errlen);
+	if (!ev) {
+		if (strstr(err, "not supported") || strstr(err, "Unsupported") ||
+		    strstr(err, "UNSUPPORTED")) {
+			out->unsupported = 1;
+			return 0;
+		}
+		return -1;
+	}
+	size_t cnt = 0;
+	const rd_kafka_ConsumerGroupDescription_t **gd =
+	    rd_kafka_DescribeConsumerGroups_result_groups(
+	        rd_kafka_event_DescribeConsumerGroups_result(ev), &cnt);
+	int rc = -1;
+	if (cnt != 1) {
+		snprintf(err, errlen, "%s: %zu results, expected 1", what, cnt);
+		goto out;
+	}
+	const rd_kafka_error_t *ge = rd_kafka_ConsumerGroupDescription_error(gd[0]);
+	if (ge) {
+		rd_kafka_resp_err_t code = rd_kafka_error_code(ge);
+		if (code == RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE ||
+		    code == RD_KAFKA_RESP_ERR_UNSUPPORTED_VERSION) {
+			out->unsupported = 1;
+			rc = 0;
+		} else {
+			snprintf(err, errlen, "%s: %s", what, rd_kafka_error_string(ge));
+		}
+		goto out;
+	}
+	snprintf(
+	    out->state, sizeof(out->state), "%s",
+	    rd_kafka_consumer_group_state_name(rd_kafka_ConsumerGroupDescription_state(gd[0])));
+	size_t n = rd_kafka_ConsumerGroupDescription_member_count(gd[0]);
+	out->members = (int)n;
+	size_t of = 0;
+	for (size_t i = 0; i < n && of < sizeof(out->who) - 1; i++) {
+		const rd_kafka_MemberDescription_t *m =
+		    rd_kafka_ConsumerGroupDescription_member(gd[0], i);
+		int w = snprintf(out->who + of, sizeof(out->who) - of, "%s%s@%s", i ? "," : "",
+		                 rd_kafka_MemberDescription_client_id(m),
+		                 rd_kafka_MemberDescription_host(m));
+		if (w < 0)
+			break;
+		of += (size_t)w;
+	}
+	rc = 0;
+out:
+	rd_kafka_event_destroy(ev);
+	return rc;
+}
+
+int mm2_client_commit_as_member(mm2_client *c, const char *group,
+                                const rd_kafka_topic_partition_list_t *offsets, int timeout_ms,
+                                char *err, size_t errlen)
+{
+	mm2_rk_status st;
+	char id[64];
+	snprintf(id, sizeof(id), "turnout-seed-%s", c->name);
+	if (mm2_rk_status_init(&st, id)) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	rd_kafka_t *rk = NULL;
+	rd_kafka_topic_partition_list_t *topics = rd_kafka_topic_partition_list_new(offsets->cnt);
+	rd_kafka_conf_t *conf = mirror_rk_conf(c->cluster, id, &st, err, errlen);
+	int rc = -1;
+	if (!conf || !topics || mm2_rk_set(conf, "group.id", group, err, errlen) ||
+	    mm2_rk_set(conf, "enable.auto.commit", "false", err, errlen) ||
+	    mm2_rk_set(conf, "enable.auto.offset.store", "false", err, errlen) ||
+	    /* the smallest a broker accepts (group.min.session.timeout.ms):
+	     * librdkafka's mock keeps a group in rebalance for about this long
+	     * after the seeding member leaves */
+	    mm2_rk_set(conf, "session.timeout.ms", "6000", err, errlen))
+		goto out;
+	char why[256];
+	if (!(rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof(why)))) {
+		snprintf(err, errlen, "cannot create a seeding member for %s: %s", c->name, why);
+		goto out;
+	}
+	conf = NULL;
+	rd_kafka_poll_set_consumer(rk);
+	for (int i = 0; i < offsets->cnt; i++)
+		if (!rd_kafka_topic_partition_list_find(topics, offsets->elems[i].topic,
+		                                        RD_KAFKA_PARTITION_UA))
+			rd_kafka_topic_partition_list_add(topics, offsets->elems[i].topic,
+			                                  RD_KAFKA_PARTITION_UA);
+	rd_kafka_resp_err_t e = rd_kafka_subscribe(rk, topics);
+	if (e) {
+		snprintf(err, errlen, "seeding member of %s on %s: subscribe: %s", group, c->name,
+		         rd_kafka_err2str(e));
+		goto out;
+	}
+	int64_t deadline = now_ms() + timeout_ms;
+	for (;;) {
+		rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
+		if (m)
+			rd_kafka_message_destroy(m); /* records are not ours to read */
+		rd_kafka_topic_partition_list_t *as = NULL;
+		int have = rd_kafka_assignment(rk, &as) == 0 && as && as->cnt > 0;
+		if (as)
+			rd_kafka_topic_partition_list_destroy(as);
+		if (have)
+			break;
+		if (now_ms() > deadline) {
+			char last[256];
+			mm2_rk_status_get(&st, last, sizeof(last));
+			snprintf(err, errlen,
+			         "seeding member of %s on %s: no assignment in %d ms%s%s", group,
+			         c->name, timeout_ms, last[0] ? ": " : "", last);
+			goto out;
+		}
+	}
+	e = rd_kafka_commit(rk, offsets, 0);
+	if (!e) {
+		for (int i = 0; i < offsets->cnt; i++)
+			if (offsets->elems[i].err) {
+				e = offsets->elems[i].err;
+				break;
+			}
+	}
+	if (e) {
+		snprintf(err, errlen, "seeding member of %s on %s: commit: %s", group, c->name,
+		         rd_kafka_err2str(e));
+		goto out;
+	}
+	rc = 0;
+out:
+	if (rk) {
+		rd_kafka_consumer_close(rk); /* LeaveGroup: the group is empty again */
+		rd_kafka_destroy(rk);
+	}
+	if (conf)
+		rd_kafka_conf_destroy(conf);
+	if (topics)
+		rd_kafka_topic_partition_list_destroy(topics);
+	mm2_rk_status_destroy(&st);
 	return rc;
 }

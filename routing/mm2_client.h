@@ -57,4 +57,28 @@ int mm2_client_commit(mm2_client *c, const char *group,
                       const rd_kafka_topic_partition_list_t *offsets, int timeout_ms, char *err,
                       size_t errlen);
 
+/* A group's state on the cluster as DescribeGroups reports it. */
+typedef struct mm2_group_state {
+	int unsupported; /* the cluster cannot describe groups (no DescribeGroups) */
+	char state[32];  /* "Empty", "Stable", "PreparingRebalance", "Dead", ... */
+	int members;
+	char who[512]; /* members as client_id@host, comma-separated, truncated */
+} mm2_group_state;
+
+/* Describes group; 0 with *out filled (out->unsupported set when the
+ * broker lacks the api: out->state is then empty), -1 with err. */
+int mm2_client_group_state(mm2_client *c, const char *group, int timeout_ms, mm2_group_state *out,
+                           char *err, size_t errlen);
+
+/*
+ * Commits offsets as a member of group: joins it subscribed to the offsets'
+ * topics, waits for an assignment, commits with that generation, leaves.
+ * For brokers that refuse a commit without a generation on a group that
+ * ever had members (librdkafka's mock) and cannot say whether the group is
+ * empty; never used where DescribeGroups answers.
+ */
+int mm2_client_commit_as_member(mm2_client *c, const char *group,
+                                const rd_kafka_topic_partition_list_t *offsets, int timeout_ms,
+                                char *err, size_t errlen);
+
 #endif

@@ -31,6 +31,7 @@
 
 typedef struct xlate_job {
 	struct xlate_job *next;
+	void (*run)(void *arg, int stopping); /* xlate_engine_run; else a translation */
 	char *group;
 	translate_dir dir;
 	xlate_done_fn done;
@@ -117,7 +118,10 @@ void xlate_engine_stop(xlate_engine *e)
 	/* jobs the worker did not reach */
 	for (xlate_job *j = e->q_head, *next; j; j = next) {
 		next = j->next;
-		j->done(j->arg, NULL, "engine stopped");
+		if (j->run)
+			j->run(j->arg, 1);
+		else
+			j->done(j->arg, NULL, "engine stopped");
 		free(j->group);
 		free(j);
 	}
@@ -465,10 +469,11 @@ int xlate_translate_group(xlate_engine *e, const char *group, translate_dir dir,
 	return rc;
 }
 
-int xlate_seed_group(xlate_engine *e, const xlate_group_result *res, xlate_seed_report *rep,
-                     char *err, size_t errlen)
+int xlate_seed_group(xlate_engine *e, const xlate_group_result *res, int describe,
+                     xlate_seed_report *rep, char *err, size_t errlen)
 {
 	memset(rep, 0, sizeof(*rep));
+	rep->how = "none";
 	mm2_side ts = res->dir == TRANSLATE_FORWARD ? MM2_SIDE_TARGET : MM2_SIDE_SOURCE;
 	int rc = -1;
 	rd_kafka_topic_partition_list_t *ask = rd_kafka_topic_partition_list_new((int)res->n + 1);
@@ -510,13 +515,48 @@ int xlate_seed_group(xlate_engine *e, const xlate_group_result *res, xlate_seed_
 		}
 		rep->committed++;
 	}
-	if (put->cnt &&
-	    mm2_client_commit(to, res->group, put, e->mc->fetch_timeout_ms, err, errlen)) {
-		rep->committed = 0;
-		goto out;
+	rep->how = "none";
+	if (put->cnt) {
+		mm2_group_state gs = {.unsupported = describe == 0};
+		char serr[600] = "";
+		if (describe != 1)
+			; /* nothing to ask */
+		else if (mm2_client_group_state(to, res->group, e->mc->fetch_timeout_ms, &gs, serr,
+		                                sizeof(serr)))
+			log_warn("event=group_describe_failed group=%s cluster=%s error=\"%s\"",
+			         res->group, side_name[ts], serr);
+		else if (!gs.unsupported && strcmp(gs.state, "Empty") != 0 &&
+		         strcmp(gs.state, "Dead") != 0) {
+			snprintf(err, errlen,
+			         "group %s on %s is %s with %d member(s) (%s): offsets are only "
+			         "written into an empty group",
+			         res->group, side_name[ts], gs.state, gs.members, gs.who);
+			rep->committed = 0;
+			goto out;
+		}
+		rep->how = "commit";
+		if (mm2_client_commit(to, res->group, put, e->mc->fetch_timeout_ms, err, errlen)) {
+			int refused = strstr(err, "nknown member") ||
+			              strstr(err, "UNKNOWN_MEMBER") || strstr(err, "generation") ||
+			              strstr(err, "GENERATION");
+			if (describe != 0 || !refused) {
+				rep->committed = 0;
+				goto out;
+			}
+			log_info(
+			    "event=seed_as_member group=%s cluster=%s reason=\"%s; the cluster "
+			    "cannot describe groups\"",
+			    res->group, side_name[ts], err);
+			rep->how = "member";
+			if (mm2_client_commit_as_member(to, res->group, put,
+			                                e->mc->fetch_timeout_ms * 2, err, errlen)) {
+				rep->committed = 0;
+				goto out;
+			}
+		}
 	}
-	log_info("event=group_seeded group=%s cluster=%s committed=%zu kept=%zu skipped=%zu",
-	         res->group, side_name[ts], rep->committed, rep->kept, rep->skipped);
+	log_info("event=group_seeded group=%s cluster=%s committed=%zu kept=%zu skipped=%zu how=%s",
+	         res->group, side_name[ts], rep->committed, rep->kept, rep->skipped, rep->how);
 	rc = 0;
 out:
 	pthread_mutex_unlock(&e->work_mu);
@@ -559,6 +599,41 @@ int xlate_engine_submit(xlate_engine *e, const char *group, translate_dir dir, x
 	return 0;
 }
 
+int xlate_engine_run(xlate_engine *e, void (*fn)(void *arg, int stopping), void *arg)
+{
+	xlate_job *j = calloc(1, sizeof(*j));
+	if (!j)
+		return -1;
+	j->run = fn;
+	j->arg = arg;
+	pthread_mutex_lock(&e->q_mu);
+	if (e->q_stop) {
+		pthread_mutex_unlock(&e->q_mu);
+		free(j);
+		return -1;
+	}
+	if (e->q_tail)
+		e->q_tail->next = j;
+	else
+		e->q_head = j;
+	e->q_tail = j;
+	pthread_cond_signal(&e->q_cond);
+	pthread_mutex_unlock(&e->q_mu);
+	return 0;
+}
+
+int xlate_group_state(xlate_engine *e, int cluster, const char *group, mm2_group_state *out,
+                      char *err, size_t errlen)
+{
+	mm2_side side = cluster == CLUSTER_LEGACY ? MM2_SIDE_SOURCE : MM2_SIDE_TARGET;
+	pthread_mutex_lock(&e->work_mu);
+	mm2_client *c = client_for(e, side, err, errlen);
+	int rc =
+	    c ? mm2_client_group_state(c, group, e->mc->fetch_timeout_ms, out, err, errlen) : -1;
+	pthread_mutex_unlock(&e->work_mu);
+	return rc;
+}
+
 static void *worker_main(void *arg)
 {
 	xlate_engine *e = arg;
@@ -576,6 +651,11 @@ static void *worker_main(void *arg)
 			e->q_tail = NULL;
 		pthread_mutex_unlock(&e->q_mu);
 
+		if (j->run) {
+			j->run(j->arg, 0);
+			free(j);
+			continue;
+		}
 		char err[1200] = "";
 		xlate_group_result *res = NULL;
 		if (xlate_translate_group(e, j->group, j->dir, NULL, &res, err, sizeof(err)))

@@ -25,6 +25,7 @@
 
 #include "proxy/config.h"
 #include "routing/mirror_config.h"
+#include "routing/mm2_client.h"
 #include "routing/mm2_store.h"
 #include "routing/translate.h"
 
@@ -97,7 +98,19 @@ typedef void (*xlate_done_fn)(void *arg, xlate_group_result *res, const char *er
 int xlate_engine_submit(xlate_engine *e, const char *group, translate_dir dir, xlate_done_fn done,
                         void *arg);
 
+/* Runs fn(arg) on the engine's worker thread (where the blocking calls
+ * belong); -1 if out of memory or stopping (fn is then never called). With
+ * the engine stopping, queued functions run with stopping = 1 and must only
+ * release arg. */
+int xlate_engine_run(xlate_engine *e, void (*fn)(void *arg, int stopping), void *arg);
+
+/* The group's state on one cluster (legacy: 0 / target: 1, the config's
+ * cluster index). Blocks: worker threads only. */
+int xlate_group_state(xlate_engine *e, int cluster, const char *group, mm2_group_state *out,
+                      char *err, size_t errlen);
+
 typedef struct xlate_seed_report {
+	const char *how;  /* "none" (nothing to write), "commit" (no member), "member" */
 	size_t committed; /* partitions written */
 	size_t kept;      /* the "to" group already had an offset >= the answer */
 	size_t skipped;   /* no translation (TRANSLATE_NONE) */
@@ -106,10 +119,19 @@ typedef struct xlate_seed_report {
 /*
  * Seeds the group on the "to" cluster with a translation's answers, as
  * MM2's sync.group.offsets does: never moves an existing committed offset
- * backwards, skips partitions without an answer. The broker refuses while
- * the group has active members there. Blocks: worker threads only.
+ * backwards, skips partitions without an answer; idempotent (the same
+ * translation seeded twice writes nothing the second time). Offsets are
+ * written with a commit that joins no group (generation -1), which a broker
+ * only accepts while the group has no members; a group DescribeGroups shows
+ * active is refused here with its members named. Only where the broker
+ * cannot describe groups (librdkafka's mock) and refuses that commit
+ * because the group once had members is a short-lived member used
+ * (mm2_client_commit_as_member). describe: 1 the "to" cluster answers
+ * DescribeGroups (checked first), 0 it does not (its ApiVersions lack it:
+ * librdkafka 2.0 must not be asked), -1 no check and no member fallback.
+ * Blocks: worker threads only.
  */
-int xlate_seed_group(xlate_engine *e, const xlate_group_result *res, xlate_seed_report *rep,
-                     char *err, size_t errlen);
+int xlate_seed_group(xlate_engine *e, const xlate_group_result *res, int describe,
+                     xlate_seed_report *rep, char *err, size_t errlen);
 
 #endif

@@ -2,11 +2,14 @@
 RegisterTaskDefinition input with botocore's own validator and the ECS
 service model shipped in Debian's python3-botocore, then checked for what
 makes turnout a proper sidecar (essential, health-checked, the app waits
-for HEALTHY and bootstraps to localhost), and their turnout command lines
-and health check run against the real binary."""
+for HEALTHY and bootstraps to localhost), that every secret the route
+config names arrives through `secrets` (SSM or Secrets Manager), and their
+turnout command lines (with `run --check`'s secret checks) and health check
+run against the real binary."""
 
 import copy
 import http.server
+import re
 import json
 import os
 import subprocess
@@ -21,6 +24,17 @@ from conftest import ROOT
 
 ECS = ROOT / "deploy" / "ecs"
 TASKDEFS = sorted(p.name for p in ECS.glob("taskdef-*.json"))
+# What the SSM parameters the task definitions name hold (README, Deploy on ECS).
+SSM_PARAMETERS = {
+    "arn:aws:ssm:us-east-1:123456789012:parameter/turnout/orders/routes": "turnout.json",
+    "arn:aws:ssm:us-east-1:123456789012:parameter/turnout/orders/routes-secure":
+        "turnout-secrets.json",
+}
+SSM_ARN = re.compile(r"arn:aws:ssm:[a-z0-9-]+:\d{12}:parameter/[A-Za-z0-9_.\-/]+")
+# a Secrets Manager secret, optionally :json-key:version-stage:version-id
+SECRETS_MANAGER_ARN = re.compile(
+    r"arn:aws:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+"
+    r"(:[A-Za-z0-9_.-]*:[A-Za-z0-9_.-]*:[A-Za-z0-9_.-]*)?")
 
 
 @pytest.fixture(scope="module")
@@ -33,8 +47,9 @@ def containers(td):
     return {c["name"]: c for c in td["containerDefinitions"]}
 
 
-def test_three_variants_present():
-    assert TASKDEFS == ["taskdef-efs.json", "taskdef-env.json", "taskdef-ssm.json"]
+def test_variants_present():
+    assert TASKDEFS == ["taskdef-efs.json", "taskdef-env.json", "taskdef-secrets.json",
+                        "taskdef-ssm.json"]
 
 
 @pytest.mark.parametrize("name", TASKDEFS)
@@ -76,13 +91,26 @@ def test_sidecar_semantics(name):
     assert td["networkMode"] == "awsvpc"
 
 
+def config_file(td):
+    """The deploy/ecs file that the task's route config is a copy of."""
+    t = containers(td)["turnout"]
+    for e in t.get("secrets", []):
+        if e["name"] == "TURNOUT_CONFIG":
+            return ECS / SSM_PARAMETERS[e["valueFrom"]]
+    return ECS / "turnout.json"
+
+
 def config_env(td):
     t = containers(td)["turnout"]
     for e in t.get("environment", []):
         if e["name"] == "TURNOUT_CONFIG":
             return e["value"]
-    # secrets (SSM) are documented to hold deploy/ecs/turnout.json
-    return (ECS / "turnout.json").read_text()
+    return config_file(td).read_text()
+
+
+def password_envs(cfg):
+    return {cl["sasl"]["password_env"]: f"clusters.{name}.sasl"
+            for name, cl in cfg["clusters"].items() if "password_env" in cl.get("sasl", {})}
 
 
 @pytest.mark.parametrize("name", TASKDEFS)
@@ -96,11 +124,69 @@ def test_turnout_command_accepts_config(name, turnout):
         mount = containers(td)["turnout"]["mountPoints"][0]
         assert mount["containerPath"] == "/etc/turnout" and mount["readOnly"] is True
         cmd[cmd.index("--config") + 1] = str(ECS / "turnout.json")
-    env = dict(os.environ, TURNOUT_CONFIG=config_env(td))
+    cfg = json.loads(config_env(td))
+    # ECS fills in the secrets (fake values here) and, with a task role,
+    # the container credentials endpoint
+    env = {"PATH": "/usr/bin:/bin", "TURNOUT_CONFIG": config_env(td),
+           "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "/v2/credentials/test"}
+    env.update({name: "fake-s3cret" for name in password_envs(cfg)})
     p = subprocess.run([str(turnout), *cmd, "--check"], env=env, capture_output=True, text=True,
                        timeout=30)
     assert p.returncode == 0 and "ok" in p.stdout, p.stderr
-    assert json.loads(config_env(td)) == json.loads((ECS / "turnout.json").read_text())
+    assert cfg == json.loads(config_file(td).read_text())
+
+
+@pytest.mark.parametrize("name", TASKDEFS)
+def test_secrets_delivered(name):
+    """Every password_env the route config names is one of turnout's
+    `secrets` (ECS reads it from SSM or Secrets Manager with the execution
+    role), never a plain environment value, and the app gets none of them."""
+    td = json.loads((ECS / name).read_text())
+    c = containers(td)
+    cfg = json.loads(config_env(td))
+    secrets = {e["name"]: e["valueFrom"] for e in c["turnout"].get("secrets", [])}
+    plain = {e["name"] for e in c["turnout"].get("environment", [])}
+    for var in password_envs(cfg):
+        assert var in secrets and var not in plain, var
+    for var, source in secrets.items():
+        assert SSM_ARN.fullmatch(source) or SECRETS_MANAGER_ARN.fullmatch(source), source
+    if secrets:
+        assert td["executionRoleArn"].startswith("arn:aws:iam::")
+    app_env = {e["name"] for e in c["app"].get("environment", [])} | \
+        {e["name"] for e in c["app"].get("secrets", [])}
+    assert not app_env & set(secrets)
+    # files the config names come from a mounted volume (EFS), not the image
+    mounts = [m["containerPath"] for m in c["turnout"].get("mountPoints", [])]
+    for cl in cfg["clusters"].values():
+        for k in ("ca_file", "cert_file", "key_file"):
+            f = cl.get("tls", {}).get(k)
+            assert f is None or any(f.startswith(m + "/") for m in mounts), f
+        f = cl.get("sasl", {}).get("password_file")
+        assert f is None or any(f.startswith(m + "/") for m in mounts), f
+
+
+def test_secrets_variant_check_names_missing_secret(turnout):
+    """`run --check` on the secrets variant as ECS would start it, but with
+    the Secrets Manager value missing: the field is named, exit status 1."""
+    td = json.loads((ECS / "taskdef-secrets.json").read_text())
+    cmd = containers(td)["turnout"]["command"]
+    cfg = json.loads(config_env(td))
+    assert cfg["clusters"]["target"]["sasl"] == {"mechanism": "AWS_MSK_IAM"}
+    assert password_envs(cfg) == {"LEGACY_KAFKA_PASSWORD": "clusters.legacy.sasl"}
+    env = {"PATH": "/usr/bin:/bin", "TURNOUT_CONFIG": config_env(td),
+           "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "/v2/credentials/test"}
+    p = subprocess.run([str(turnout), *cmd, "--check"], env=env, capture_output=True, text=True,
+                       timeout=30)
+    assert p.returncode == 1
+    assert ("clusters.legacy.sasl: environment variable LEGACY_KAFKA_PASSWORD (password_env) "
+            "is not set") in p.stderr
+    # no task role and no keys: the IAM cluster's credentials are missing too
+    env = {"PATH": "/usr/bin:/bin", "TURNOUT_CONFIG": config_env(td), "HOME": "/nonexistent",
+           "LEGACY_KAFKA_PASSWORD": "fake-s3cret"}
+    p = subprocess.run([str(turnout), *cmd, "--check"], env=env, capture_output=True, text=True,
+                       timeout=30)
+    assert p.returncode == 1 and "clusters.target.sasl: AWS credentials:" in p.stderr, p.stderr
+    assert "fake-s3cret" not in p.stderr
 
 
 class Admin(http.server.BaseHTTPRequestHandler):

@@ -216,31 +216,147 @@ def test_example_routes_config_accepted(helm, turnout, tmp_path):
     assert p.returncode == 1 and "clusters.legacy" in p.stderr
 
 
+def full_config(helm):
+    _, docs = render(helm, VALUE_SETS["full-config"])
+    [cm] = by_kind(docs, "ConfigMap")
+    assert cm["metadata"]["name"] == "orders-routes"
+    return cm["data"]["turnout.json"]
+
+
 def test_full_config_values_accepted(helm, turnout, tmp_path):
     """The chart's ConfigMap can carry all of turnout's configuration
     (service, routes, mirror, per-cluster tls and sasl), and what it renders
     passes turnout's strict validation."""
-    _, docs = render(helm, VALUE_SETS["full-config"])
-    [cm] = by_kind(docs, "ConfigMap")
-    assert cm["metadata"]["name"] == "orders-routes"
-    cfg_json = json.loads(cm["data"]["turnout.json"])
+    cfg_json = json.loads(full_config(helm))
     assert cfg_json["service"] == "orders"
     assert cfg_json["routes"]["groups"]["billing"] == "target"
     assert cfg_json["mirror"]["target_alias"] == "msk"
     assert cfg_json["clusters"]["target"]["tls"] == {}
     assert cfg_json["clusters"]["target"]["sasl"]["mechanism"] == "SCRAM-SHA-512"
     cfg = tmp_path / "turnout.json"
-    cfg.write_text(cm["data"]["turnout.json"])
+    cfg.write_text(json.dumps(cfg_json))
     cmd = [str(turnout), "run", "--config", str(cfg), "--legacy-bootstrap",
-           "kafka-1.legacy.internal:9093", "--check"]
-    env = {"PATH": "/usr/bin:/bin", "TURNOUT_TARGET_PASSWORD": "s3cret"}
+           "kafka-1.legacy.internal:9093", "--check", "--no-secrets"]
+    env = {"PATH": "/usr/bin:/bin"}
     p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=30)
-    assert p.returncode == 0 and "ok" in p.stdout, p.stderr
+    assert p.returncode == 0 and "ok (secrets not checked)" in p.stdout, p.stderr
     # a typo in a key is caught by turnout, not silently rendered into effect
     bad = dict(cfg_json, rootes=cfg_json["routes"])
     cfg.write_text(json.dumps(bad))
     p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=30)
     assert p.returncode == 1 and "rootes" in p.stderr, p.stderr
+
+
+def secret_refs(cfg):
+    """(field, kind, value) for every file and variable the config's
+    secrets come from."""
+    refs = []
+    for name, cl in cfg["clusters"].items():
+        for k in ("ca_file", "cert_file", "key_file"):
+            if k in cl.get("tls", {}):
+                refs.append((f"clusters.{name}.tls.{k}", "file", cl["tls"][k]))
+        sasl = cl.get("sasl", {})
+        if "password_file" in sasl:
+            refs.append((f"clusters.{name}.sasl", "file", sasl["password_file"]))
+        if "password_env" in sasl:
+            refs.append((f"clusters.{name}.sasl", "env", sasl["password_env"]))
+    for k in ("cert_file", "key_file"):
+        if k in cfg.get("listen_tls", {}):
+            refs.append((f"listen_tls.{k}", "file", cfg["listen_tls"][k]))
+    return refs
+
+
+def unmet(refs, sidecar, volumes):
+    """The refs the injected sidecar cannot satisfy: a file outside every
+    Secret mounted from turnout.io/secrets, a variable not set from a Secret."""
+    secret_dirs = {}
+    for m in sidecar["volumeMounts"]:
+        vol = volumes[m["name"]]
+        if "secret" in vol:
+            assert m["mountPath"] == "/etc/turnout-secrets/" + vol["secret"]["secretName"]
+            assert m["readOnly"] is True
+            secret_dirs[m["mountPath"]] = vol["secret"]["secretName"]
+    env = {e["name"]: e for e in sidecar.get("env", [])}
+    missing = []
+    for field, kind, value in refs:
+        if kind == "file" and str(Path(value).parent) not in secret_dirs:
+            missing.append(field)
+        if kind == "env" and "secretKeyRef" not in env.get(value, {}).get("valueFrom", {}):
+            missing.append(field)
+    return missing
+
+
+def test_full_config_secrets_reach_sidecar(helm, turnout):
+    """The workload's annotations give the injected sidecar every file and
+    variable the chart's route config names."""
+    refs = secret_refs(json.loads(full_config(helm)))
+    assert len(refs) == 5
+    manifest = ROOT / "tests" / "deploy" / "manifests" / "orders-secrets.yaml"
+    p = subprocess.run([str(turnout), "inject", "--image", "t:1", "-f", str(manifest)],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    spec = yaml_docs(p.stdout)[0]["spec"]["template"]["spec"]
+    volumes = {v["name"]: v for v in spec["volumes"]}
+    assert unmet(refs, spec["initContainers"][0], volumes) == []
+    # the app container gets none of it
+    assert "volumeMounts" not in spec["containers"][0]
+    # without the annotations, the same check finds every ref unmet
+    bare = manifest.read_text().replace("turnout.io/secrets:", "x-secrets:") \
+        .replace("turnout.io/secret-env:", "x-secret-env:")
+    p = subprocess.run([str(turnout), "inject", "--image", "t:1", "-f", "-"], input=bare,
+                       capture_output=True, text=True, timeout=60)
+    spec = yaml_docs(p.stdout)[0]["spec"]["template"]["spec"]
+    volumes = {v["name"]: v for v in spec["volumes"]}
+    assert unmet(refs, spec["initContainers"][0], volumes) == [r[0] for r in refs]
+
+
+def test_full_config_check_finds_bad_secrets(helm, turnout, tls, tmp_path):
+    """`turnout run --check` with the secrets laid out as the sidecar sees
+    them: ok when all are there, and each broken one named by its field and
+    file, without its content."""
+    root = tmp_path / "secrets"
+    text = full_config(helm).replace("/etc/turnout-secrets", str(root))
+    cfg = tmp_path / "turnout.json"
+    cfg.write_text(text)
+    (root / "legacy-tls").mkdir(parents=True)
+    (root / "legacy-kafka").mkdir()
+    for src, dst in [("ca.crt", "ca.crt"), ("server.crt", "tls.crt"), ("server.key", "tls.key")]:
+        (root / "legacy-tls" / dst).write_bytes((tls / src).read_bytes())
+    password = root / "legacy-kafka" / "password"
+    password.write_text("legacy-s3cret\n")
+    env = {"PATH": "/usr/bin:/bin", "TURNOUT_TARGET_PASSWORD": "target-s3cret"}
+
+    def check(env=env):
+        p = subprocess.run([str(turnout), "run", "--config", str(cfg), "--legacy-bootstrap",
+                            "kafka-1.legacy.internal:9093", "--check"], env=env,
+                           capture_output=True, text=True, timeout=30)
+        assert "s3cret" not in p.stdout + p.stderr
+        assert "AddressSanitizer" not in p.stderr
+        return p
+
+    p = check()
+    assert p.returncode == 0 and "ok, 5 secret(s) checked" in p.stdout, p.stderr
+
+    password.write_text("\n")
+    (root / "legacy-tls" / "tls.key").write_bytes((tls / "other.key").read_bytes())
+    (root / "legacy-tls" / "ca.crt").write_text("legacy-s3cret\n")
+    p = check(env={"PATH": "/usr/bin:/bin"})
+    assert p.returncode == 1
+    lines = p.stderr.splitlines()
+    assert lines[0] == f"turnout: config {cfg}: 4 secret problem(s):"
+    assert lines[1:] == [
+        f"clusters.legacy.tls.ca_file: {root}/legacy-tls/ca.crt: no PEM certificate in the file",
+        f"clusters.legacy.tls.key_file: {root}/legacy-tls/tls.key: the key does not belong to "
+        "the certificate in clusters.legacy.tls.cert_file",
+        f"clusters.legacy.sasl: password_file {root}/legacy-kafka/password: empty or contains "
+        "a NUL byte",
+        "clusters.target.sasl: environment variable TURNOUT_TARGET_PASSWORD (password_env) is "
+        "not set"]
+    password.unlink()
+    p = check()
+    assert p.returncode == 1
+    assert f"clusters.legacy.sasl: password_file {password}: No such file or directory" \
+        in p.stderr
 
 
 @pytest.mark.parametrize("values,want", [
@@ -250,6 +366,8 @@ def test_full_config_values_accepted(helm, turnout, tmp_path):
     (["--set", "sidecar.resources.memoryLimit=lots"], "/sidecar/resources/memoryLimit"),
     (["--set", "exampleRoutes.config.listen=0.0.0.0:9092"], "/exampleRoutes/config/listen"),
     (["--set", "exampleRoutes.config.routes=target"], "/exampleRoutes/config/routes"),
+    (["--set", "exampleRoutes.config.admin.listen=0.0.0.0:9644"],
+     "/exampleRoutes/config/admin/listen"),
     (["--set", "exampleRoutes.config.clusters.target.sasl.username=u"],
      "/exampleRoutes/config/clusters/target/sasl"),
     (["--set", "certManager.issuerRef.kind=Vault"], "/certManager/issuerRef"),

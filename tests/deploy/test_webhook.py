@@ -82,8 +82,16 @@ def test_golden(case, webhook, webhook_container_mode, k8s_validate):
             else spec["initContainers"][0])
     assert side["name"] == "turnout" and side["image"] == "registry.example/turnout:1.0"
     assert patched["metadata"]["annotations"]["turnout.io/status"] == "injected"
-    assert spec["volumes"][-1] == {"name": "turnout-config",
-                                   "configMap": {"name": "orders-routes"}}
+    assert {"name": "turnout-config", "configMap": {"name": "orders-routes"}} in spec["volumes"]
+    # every volume the sidecar mounts exists, once; the app's own are kept
+    names = [v["name"] for v in spec["volumes"]]
+    assert len(names) == len(set(names))
+    assert {m["name"] for m in side["volumeMounts"]} <= set(names)
+    assert names[:len(pod["spec"].get("volumes", []))] == \
+        [v["name"] for v in pod["spec"].get("volumes", [])]
+    # annotations other than ours, '/' and '~' in their keys included, are kept
+    for k, v in pod["metadata"]["annotations"].items():
+        assert patched["metadata"]["annotations"][k] == v
 
     # reinvocation (reinvocationPolicy IfNeeded) and re-injection add nothing
     again = copy.deepcopy(req)
@@ -112,6 +120,44 @@ def test_golden_bootstrap_rewrites(webhook):
         {"name": "KAFKA_BOOTSTRAP_SERVERS", "value": "127.0.0.1:9092"}]
     assert "env" not in pod["spec"]["containers"][1]
     assert [v["name"] for v in pod["spec"]["volumes"]] == ["data", "turnout-config"]
+
+
+def test_golden_secrets(webhook):
+    """turnout.io/secrets mounts each Secret read-only under
+    /etc/turnout-secrets/<name> in the sidecar only; turnout.io/secret-env
+    gives the sidecar (only) variables from Secret keys."""
+    req = json.loads((GOLDEN / "secrets.request.json").read_text())
+    patch = decoded(review(webhook, req))["response"]["patch"]
+    pod = jsonpatch.JsonPatch(patch).apply(req["request"]["object"])
+    spec = pod["spec"]
+    assert spec["volumes"] == [
+        {"name": "turnout-config", "configMap": {"name": "orders-routes"}},
+        {"name": "turnout-secret-0", "secret": {"secretName": "orders-kafka"}},
+        {"name": "turnout-secret-1", "secret": {"secretName": "legacy-tls"}}]
+    side = spec["initContainers"][0]
+    assert side["volumeMounts"] == [
+        {"name": "turnout-config", "mountPath": "/etc/turnout", "readOnly": True},
+        {"name": "turnout-secret-0", "mountPath": "/etc/turnout-secrets/orders-kafka",
+         "readOnly": True},
+        {"name": "turnout-secret-1", "mountPath": "/etc/turnout-secrets/legacy-tls",
+         "readOnly": True}]
+    assert side["env"][1:] == [{"name": "TURNOUT_TARGET_PASSWORD", "valueFrom": {
+        "secretKeyRef": {"name": "orders-kafka", "key": "password"}}}]
+    app = spec["containers"][0]
+    assert "volumeMounts" not in app
+    assert all("valueFrom" not in e for e in app["env"])
+    # the status annotation's path is escaped; the other keys need no patch
+    status_ops = [op for op in patch if op["path"].startswith("/metadata/")]
+    assert status_ops == [{"op": "add", "path": "/metadata/annotations/turnout.io~1status",
+                           "value": "injected"}]
+    assert pod["metadata"]["annotations"]["example.com/owner~team"] == "payments"
+
+    bad = json.loads((GOLDEN / "secrets-bad.request.json").read_text())
+    r = review(webhook, bad)["response"]
+    assert "patch" not in r and r["allowed"] is True
+    assert r["warnings"] == ["turnout not injected: annotation turnout.io/secret-env: want 1-8 "
+                             "distinct VAR=secret/key items separated by commas, not "
+                             "'TURNOUT_TARGET_PASSWORD=orders-kafka'"]
 
 
 BAD_BODIES = {

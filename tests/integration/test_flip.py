@@ -11,6 +11,7 @@ the translation reported.
 
 import json
 import re
+from datetime import datetime, timezone
 import threading
 import time
 
@@ -55,7 +56,7 @@ class Reader:
     def __init__(self, bootstrap, topic, group):
         self.c = Consumer({"bootstrap.servers": bootstrap, "group.id": group,
                            "auto.offset.reset": "earliest", "enable.auto.commit": True,
-                           "auto.commit.interval.ms": 500, "session.timeout.ms": 30000,
+                           "auto.commit.interval.ms": 500, "session.timeout.ms": 6000,
                            "topic.metadata.refresh.interval.ms": 2000})
         self.c.subscribe([topic])
         self.got, self.stop_flag = [], threading.Event()
@@ -103,14 +104,34 @@ def committed(bootstrap, group, topic):
     return [tp.offset for tp in got]
 
 
+def fetch_switches(t):
+    """[(wall ms of the switch line, new cluster, previous cluster, wall ms of
+    the last Fetch forwarded to the previous one)] from turnout's log."""
+    out = []
+    for ln in t.log_text().splitlines():
+        m = re.search(r"ts=(\S+) .*event=fetch_cluster cluster=(\w+) previous=(\w+) "
+                      r"previous_last_fetch_ms=(-?\d+)", ln)
+        if m:
+            ts = datetime.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S.%fZ").replace(
+                tzinfo=timezone.utc).timestamp() * 1000
+            out.append((ts, m.group(2), m.group(3), int(m.group(4))))
+    return out
+
+
+def assert_one_cluster_at_a_time(t, flips):
+    """Every switch of the cluster Fetch requests go to happened after a
+    flip began, and only once per flip: legacy, then target, then legacy."""
+    sw = fetch_switches(t)
+    assert [s[1] for s in sw] == ["legacy"] + [c for c in flips], sw
+    for when, _, _, prev_last in sw[1:]:
+        assert prev_last < when, sw
+
+
 def flip_lines(t, group, state):
     return [ln for ln in t.log_text().splitlines()
             if f"event=flip group={group} state={state}" in ln]
 
 
-@pytest.mark.xfail(reason="the flip itself completes (exact translation, seeded, ~2 s pause) "
-                   "but the member's JoinGroup at the mock target coordinator then blocks "
-                   "for the rebalance timeout; not yet understood", strict=False)
 def test_flip_forward_and_back_loses_nothing(clusters, tmp_path):
     topic, group = unique_topic("fl"), unique_group("fl")
     t = start_turnout(clusters, tmp_path, topic, group)
@@ -131,9 +152,9 @@ def test_flip_forward_and_back_loses_nothing(clusters, tmp_path):
         seen = len(r.got)
         wait_until(lambda: len(r.got) >= seen + 50, timeout=40,
                    what="consumption after the flip\n" + t.log_text()[-3000:])
-        wait_until(lambda: sum(o for o in committed(clusters.bootstrap("target"), group,
-                                                    topic) if o > 0) > 0,
-                   timeout=20, what="commits on target")
+        seeded = sum(committed(clusters.bootstrap("target"), group, topic))
+        wait_until(lambda: sum(committed(clusters.bootstrap("target"), group, topic)) >
+                   seeded + 20, timeout=20, what="commits on target past the seed")
         # and back to legacy, with reverse translation
         move(t, group, "legacy")
         wait_until(lambda: len(flip_lines(t, group, "serving")) >= 2, timeout=40,
@@ -154,6 +175,11 @@ def test_flip_forward_and_back_loses_nothing(clusters, tmp_path):
         dups = len(r.got) - len(set(r.got))
         assert dups <= rereads_max + rereads_back, (dups, rereads_max, rereads_back)
         assert "event=flip_failed" not in t.log_text()
+        assert_one_cluster_at_a_time(t, ["target", "legacy"])
+        pauses = [int(re.search(r"pause_ms=(\d+)", ln).group(1))
+                  for ln in flip_lines(t, group, "resumed")]
+        print(f"flip pauses (ms): {pauses}; re-reads {dups} "
+              f"(bounds {rereads_max} + {rereads_back})")
     finally:
         if w and not w.stop_flag.is_set():
             w.stop()
@@ -163,8 +189,6 @@ def test_flip_forward_and_back_loses_nothing(clusters, tmp_path):
         assert t.stop() == 0, t.log_text()[-3000:]
 
 
-@pytest.mark.xfail(reason="no event=flip_failed within 40 s in the first run; not yet "
-                   "diagnosed", strict=False)
 def test_flip_without_mirror_data_rolls_back_and_keeps_consuming(clusters, tmp_path):
     topic, group = unique_topic("fb"), unique_group("fb")
     # no offset-syncs / checkpoints topics: the engine never becomes ready
@@ -180,7 +204,10 @@ def test_flip_without_mirror_data_rolls_back_and_keeps_consuming(clusters, tmp_p
         wait_until(lambda: "event=flip_failed" in t.log_text(), timeout=40,
                    what="rollback\n" + t.log_text()[-3000:])
         failed = [ln for ln in t.log_text().splitlines() if "event=flip_failed" in ln][0]
-        assert f"group={group}" in failed and "not ready" in failed, failed
+        # the engine is not ready (the mock has no such topics) or, where the
+        # mock makes empty topics on demand, it has no offset-sync to translate by
+        assert f"group={group}" in failed, failed
+        assert "not ready" in failed or "no translation for" in failed, failed
         seen = len(r.got)
         wait_until(lambda: len(r.got) >= seen + 30, timeout=30,
                    what="consumption on legacy after the rollback")

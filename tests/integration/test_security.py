@@ -600,6 +600,40 @@ def test_client_tls_listener(env, clusters, certs):
     assert res.returncode != 0
 
 
+def test_encrypted_listener_key_is_refused_not_prompted(clusters, certs, tmp_path):
+    """An encrypted key_file is refused with the field named. With a
+    terminal attached, OpenSSL's default would prompt for the passphrase on
+    it and start-up would hang; turnout refuses every passphrase instead."""
+    import pty
+    enc = tmp_path / "listener-enc.key"
+    openssl("pkey", "-in", str(certs["listener_key"]), "-aes256", "-passout", "pass:secret",
+            "-out", str(enc))
+    t = Turnout(clusters, tmp_path, extra={"listen_tls": {"cert_file": str(certs["listener"]),
+                                                          "key_file": str(enc)}})
+    master, slave = pty.openpty()
+    slave_name = os.ttyname(slave)
+
+    def controlling_tty():  # a session of its own whose terminal is the pty
+        os.setsid()
+        os.close(os.open(slave_name, os.O_RDWR))
+
+    with open(t.log_path, "wb") as log:
+        proc = subprocess.Popen([str(TURNOUT), "run", "--config", str(t.config_path)],
+                                stdout=log, stderr=subprocess.STDOUT,
+                                preexec_fn=controlling_tty)
+        try:
+            rc = proc.wait(timeout=20)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            os.close(master)
+            os.close(slave)
+    text = t.log_path.read_text()
+    assert rc != 0, text
+    assert "listen_tls.key_file" in text and "encrypted keys are not supported" in text, text
+
+
 # -- the translation engine's own clients ------------------------------------------------
 
 @pytest.mark.parametrize("mode", ["tls+plain", "tls+aws-msk-iam"])

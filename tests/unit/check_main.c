@@ -14,7 +14,7 @@ extern const check_test prim_tests[], frame_tests[], header_tests[], golden_test
     consumer_protocol_tests[], proxy_unit_tests[], routes_tests[], cutover_tests[], scram_tests[],
     sasl_tests[], sigv4_tests[], secconfig_tests[], vbroker_unit_tests[], mm2_records_tests[],
     mm2_names_tests[], translate_tests[], translate_prop_tests[], xlate_engine_tests[],
-    inject_tests[], inplace_tests[];
+    inject_tests[], inplace_tests[], flip_plan_tests[];
 void roundtrip_run_all(void);
 
 void check_record(const char *name, int failures)
@@ -54,6 +54,7 @@ int main(int argc, char **argv)
 	run_table(proxy_unit_tests);
 	run_table(routes_tests);
 	run_table(cutover_tests);
+	run_table(flip_plan_tests);
 	run_table(scram_tests);
 	run_table(sasl_tests);
 	run_table(sigv4_tests);

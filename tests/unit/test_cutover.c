@@ -15,7 +15,10 @@ static void cutover_full_flip(void)
 	cutover_saw_commit(&c, 1500);
 	CHECK(!cutover_freeze_over(&c, 2000, 1000, 10000));
 	CHECK(cutover_freeze_over(&c, 2500, 1000, 10000));
-	CHECK(cutover_frozen(&c, 2500) == 0 && c.state == CUTOVER_SNAPSHOT);
+	CHECK(cutover_frozen(&c, 2500) == 0 && c.state == CUTOVER_RELEASING);
+	CHECK(cutover_fences(&c) && cutover_holds_fetches(&c));
+	CHECK(cutover_snapshot_done(&c, 2550) == -1); /* members leave first */
+	CHECK(cutover_released(&c, 2550) == 0 && c.state == CUTOVER_SNAPSHOT);
 	CHECK(cutover_snapshot_done(&c, 2600) == 0 && c.state == CUTOVER_TRANSLATING);
 	CHECK(cutover_translated(&c, 2700) == 0 && c.state == CUTOVER_SEEDING);
 	CHECK(c.cluster == 0); /* still served by the old cluster until seeded */
@@ -46,13 +49,14 @@ static void cutover_rollback(void)
 	cutover_init(&c, 0);
 	CHECK(cutover_begin(&c, 1, 100) == 0);
 	CHECK(cutover_frozen(&c, 200) == 0);
+	CHECK(cutover_released(&c, 250) == 0);
 	CHECK(cutover_snapshot_done(&c, 300) == 0);
 	CHECK(cutover_translated(&c, 400) == 0);
 	CHECK(cutover_fail(&c, "target group not empty", 500) == 0);
 	CHECK(c.state == CUTOVER_SERVING && c.cluster == 0 && c.to == 0);
 	CHECK(c.failures == 1 && c.flips == 0);
 	CHECK(strstr(c.reason, "target group not empty (in seeding)") != NULL);
-	CHECK(!cutover_holds_fetches(&c));
+	CHECK(!cutover_holds_fetches(&c) && !cutover_fences(&c));
 	/* a later flip starts clean */
 	CHECK(cutover_begin(&c, 1, 600) == 0 && c.reason[0] == '\0');
 }

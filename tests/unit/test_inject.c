@@ -5,14 +5,18 @@
  * overrides. Pods are written with single quotes for legibility.
  */
 #include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "proxy/config_source.h"
 #include "proxy/inject.h"
 #include "proxy/inject_review.h"
+#include "proxy/seccheck.h"
 #include "proxy/yamljson.h"
 #include "tests/unit/check.h"
 
@@ -504,6 +508,301 @@ static void test_yaml_errors(void)
 	CHECK(d == NULL && strstr(err, "nested too deeply"));
 }
 
+#define ANN_SECRETS                                                                                \
+	"'annotations': {'turnout.io/inject': 'true', 'turnout.io/config': 'orders-routes', "      \
+	"'turnout.io/secrets': ' orders-kafka,legacy-ca ', "                                       \
+	"'turnout.io/secret-env': 'KAFKA_PASSWORD=orders-kafka/password, "                         \
+	"AWS_ACCESS_KEY_ID=aws-keys/access_key_id', "                                              \
+	"'example.com/a~b': 'tilde', 'example.com/c/d': 'slash'}"
+
+static void test_secrets_mounted(void)
+{
+	cJSON *pod =
+	    q("{'metadata': {" ANN_SECRETS "}, 'spec': {'containers': [" APP_ENV(BOOT) "]}}");
+	inject_opts o = opts();
+	cJSON *patch;
+	char why[256], err[160];
+	CHECK(inject_pod(pod, "shop", &o, &patch, why, sizeof(why)) == INJECT_PATCHED);
+	CHECKF(strstr(why, "2 secret volume(s), 2 secret env var(s)") != NULL, "%s", why);
+	/* no volumes yet: the array is created whole, ConfigMap first */
+	CHECK(strcmp(str(patch, "/1/path"), "/spec/volumes") == 0);
+	CHECK(cJSON_GetArraySize(at(patch, "/1/value")) == 3);
+	CHECK(inject_apply(pod, patch, err, sizeof(err)) == 0);
+	cJSON_Delete(patch);
+	CHECK(strcmp(str(pod, "/spec/volumes/0/name"), "turnout-config") == 0);
+	CHECK(strcmp(str(pod, "/spec/volumes/1/name"), "turnout-secret-0") == 0);
+	CHECK(strcmp(str(pod, "/spec/volumes/1/secret/secretName"), "orders-kafka") == 0);
+	CHECK(strcmp(str(pod, "/spec/volumes/2/secret/secretName"), "legacy-ca") == 0);
+	const char *side = "/spec/initContainers/0";
+	char p[128];
+	snprintf(p, sizeof(p), "%s/volumeMounts/1/mountPath", side);
+	CHECK(strcmp(str(pod, p), "/etc/turnout-secrets/orders-kafka") == 0);
+	snprintf(p, sizeof(p), "%s/volumeMounts/2/mountPath", side);
+	CHECK(strcmp(str(pod, p), "/etc/turnout-secrets/legacy-ca") == 0);
+	snprintf(p, sizeof(p), "%s/volumeMounts/2/readOnly", side);
+	CHECK(cJSON_IsTrue(at(pod, p)));
+	snprintf(p, sizeof(p), "%s/env/1/name", side);
+	CHECK(strcmp(str(pod, p), "KAFKA_PASSWORD") == 0);
+	snprintf(p, sizeof(p), "%s/env/1/valueFrom/secretKeyRef/key", side);
+	CHECK(strcmp(str(pod, p), "password") == 0);
+	snprintf(p, sizeof(p), "%s/env/2/valueFrom/secretKeyRef/name", side);
+	CHECK(strcmp(str(pod, p), "aws-keys") == 0);
+	CHECK(cJSON_GetArraySize(at(pod, "/spec/containers/0/volumeMounts")) == 0);
+	/* keys with '/' and '~' survive next to the escaped status annotation */
+	const cJSON *ann = at(pod, "/metadata/annotations");
+	CHECK(strcmp(cJSON_GetObjectItemCaseSensitive(ann, "example.com/a~b")->valuestring,
+	             "tilde") == 0);
+	CHECK(strcmp(cJSON_GetObjectItemCaseSensitive(ann, "example.com/c/d")->valuestring,
+	             "slash") == 0);
+	CHECK(strcmp(cJSON_GetObjectItemCaseSensitive(ann, "turnout.io/status")->valuestring,
+	             "injected") == 0);
+	CHECK(cJSON_GetArraySize(ann) == 7);
+
+	char *before = cJSON_PrintUnformatted(pod);
+	int ops;
+	CHECK(run(pod, "shop", &o, why, sizeof(why), &ops) == INJECT_SKIPPED && ops == 0);
+	char *after = cJSON_PrintUnformatted(pod);
+	CHECK(strcmp(before, after) == 0);
+	free(before);
+	free(after);
+	cJSON_Delete(pod);
+
+	/* existing volumes: one append each, after the app's own */
+	pod = q("{'metadata': {'annotations': {'turnout.io/inject': 'true', 'turnout.io/config': "
+	        "'r', 'turnout.io/secrets': 's1'}}, 'spec': {'volumes': [{'name': 'data', "
+	        "'emptyDir': {}}], 'containers': [" APP_ENV(BOOT) "]}}");
+	CHECK(inject_pod(pod, "shop", &o, &patch, why, sizeof(why)) == INJECT_PATCHED);
+	CHECK(strcmp(str(patch, "/1/path"), "/spec/volumes/-") == 0);
+	CHECK(strcmp(str(patch, "/2/path"), "/spec/volumes/-") == 0);
+	CHECK(strcmp(str(patch, "/2/value/secret/secretName"), "s1") == 0);
+	CHECK(inject_apply(pod, patch, err, sizeof(err)) == 0);
+	cJSON_Delete(patch);
+	CHECK(cJSON_GetArraySize(at(pod, "/spec/volumes")) == 3);
+	CHECK(strcmp(str(pod, "/spec/volumes/2/name"), "turnout-secret-0") == 0);
+	cJSON_Delete(pod);
+}
+
+static void test_secret_annotation_refusals(void)
+{
+	static const struct {
+		const char *ann; /* extra annotations */
+		const char *why;
+	} cases[] = {
+	    {"'turnout.io/secrets': 'Bad_Name'", "not 'Bad_Name'"},
+	    {"'turnout.io/secrets': ''", "turnout.io/secrets: want 1-8"},
+	    {"'turnout.io/secrets': ' , '", "turnout.io/secrets: want 1-8"},
+	    {"'turnout.io/secrets': 'a,b,a'", "not 'a'"},
+	    {"'turnout.io/secrets': 'a,b,c,d,e,f,g,h,i'", "not 'i'"},
+	    {"'turnout.io/secrets': 'a/b'", "not 'a/b'"},
+	    {"'turnout.io/secret-env': 'PW'", "turnout.io/secret-env: want"},
+	    {"'turnout.io/secret-env': 'PW=s'", "not 'PW=s'"},
+	    {"'turnout.io/secret-env': 'PW=s/'", "not 'PW=s/'"},
+	    {"'turnout.io/secret-env': '=s/k'", "not '=s/k'"},
+	    {"'turnout.io/secret-env': '9PW=s/k'", "not '9PW=s/k'"},
+	    {"'turnout.io/secret-env': 'PW=S/k'", "not 'PW=S/k'"},
+	    {"'turnout.io/secret-env': 'PW=s/k k'", "not 'PW=s/k k'"},
+	    {"'turnout.io/secret-env': 'PW=s/a/b'", "not 'PW=s/a/b'"},
+	    {"'turnout.io/secret-env': 'PW=s/k, PW=t/k'", "not 'PW=t/k'"},
+	    {"'turnout.io/secret-env': 'TURNOUT_BOOTSTRAP=s/k'", "not 'TURNOUT_BOOTSTRAP=s/k'"},
+	};
+	inject_opts o = opts();
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char text[1024];
+		snprintf(
+		    text, sizeof(text),
+		    "{'metadata': {'annotations': {'turnout.io/inject': 'true', "
+		    "'turnout.io/config': 'r', %s}}, 'spec': {'containers': [" APP_ENV(BOOT) "]}}",
+		    cases[i].ann);
+		cJSON *pod = q(text), *patch = (cJSON *)1;
+		char why[256] = "";
+		inject_result r = inject_pod(pod, "shop", &o, &patch, why, sizeof(why));
+		CHECKF(r == INJECT_REFUSED && patch == NULL && strstr(why, cases[i].why),
+		       "case %zu: result %d why \"%s\"", i, r, why);
+		cJSON_Delete(pod);
+	}
+	cJSON *pod = q("{'metadata': {'annotations': {'turnout.io/inject': 'true', "
+	               "'turnout.io/config': 'r', 'turnout.io/secrets': 'a,b'}}, 'spec': "
+	               "{'volumes': [{'name': 'turnout-secret-1'}], 'containers': [" APP_ENV(
+	                   BOOT) "]}}"),
+	      *patch;
+	char why[256] = "";
+	CHECK(inject_pod(pod, "shop", &o, &patch, why, sizeof(why)) == INJECT_REFUSED);
+	CHECKF(strstr(why, "volume named turnout-secret-1") != NULL, "%s", why);
+	cJSON_Delete(pod);
+}
+
+/* ---- turnout run --check: the secrets a config names ---- */
+
+static X509 *make_cert(EVP_PKEY *k, long from_s, long to_s)
+{
+	X509 *x = X509_new();
+	if (!x)
+		return NULL;
+	X509_NAME *n = X509_get_subject_name(x);
+	X509_set_version(x, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+	X509_gmtime_adj(X509_getm_notBefore(x), from_s);
+	X509_gmtime_adj(X509_getm_notAfter(x), to_s);
+	X509_set_pubkey(x, k);
+	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)"t", -1, -1, 0);
+	X509_set_issuer_name(x, n);
+	if (!X509_sign(x, k, EVP_sha256())) {
+		X509_free(x);
+		return NULL;
+	}
+	return x;
+}
+
+static void write_text(const char *dir, const char *name, const char *text)
+{
+	char p[256];
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	FILE *f = fopen(p, "w");
+	CHECK(f != NULL);
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
+static void write_pem(const char *dir, const char *name, X509 *x, EVP_PKEY *k, int encrypt)
+{
+	char p[256];
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	FILE *f = fopen(p, "w");
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	if (x)
+		CHECK(PEM_write_X509(f, x) == 1);
+	if (k)
+		CHECK(PEM_write_PrivateKey(f, k, encrypt ? EVP_aes_128_cbc() : NULL,
+		                           encrypt ? (unsigned char *)"pass" : NULL,
+		                           encrypt ? 4 : 0, NULL, NULL) == 1);
+	fclose(f);
+}
+
+static config *check_config(const char *dir, const char *legacy, const char *target,
+                            const char *extra)
+{
+	char json[2048], err[256] = "";
+	snprintf(json, sizeof(json),
+	         "{\"clusters\": {\"legacy\": {\"bootstrap\": \"l:9092\"%s}, "
+	         "\"target\": {\"bootstrap\": \"t:9092\"%s}}%s}",
+	         legacy, target, extra);
+	for (char *p = strstr(json, "DIR"); p; p = strstr(json, "DIR")) {
+		char rest[2048];
+		snprintf(rest, sizeof(rest), "%s", p + 3);
+		snprintf(p, sizeof(json) - (size_t)(p - json), "%s%s", dir, rest);
+	}
+	config *c = config_parse(json, err, sizeof(err));
+	CHECKF(c != NULL, "%s: %s", json, err);
+	return c;
+}
+
+static void test_seccheck(void)
+{
+	char dir[] = "/tmp/turnout-seccheck-XXXXXX";
+	CHECK(mkdtemp(dir) != NULL);
+	EVP_PKEY *k1 = EVP_EC_gen("P-256"), *k2 = EVP_EC_gen("P-256");
+	X509 *good = make_cert(k1, 0, 3600), *expired = make_cert(k1, -7200, -3600);
+	CHECK(k1 && k2 && good && expired);
+	write_pem(dir, "ca.pem", good, NULL, 0);
+	write_pem(dir, "cert.pem", good, NULL, 0);
+	write_pem(dir, "key.pem", NULL, k1, 0);
+	write_pem(dir, "other.key", NULL, k2, 0);
+	write_pem(dir, "enc.key", NULL, k1, 1);
+	write_pem(dir, "expired.pem", expired, NULL, 0);
+	write_text(dir, "password", "Sup3rSecret-value\n");
+	write_text(dir, "empty", "\n");
+	char sub[300];
+	snprintf(sub, sizeof(sub), "%s/dir", dir);
+	CHECK(mkdir(sub, 0700) == 0);
+
+	char out[2048];
+	int checked = -1;
+	/* everything in order */
+	setenv("TURNOUT_TEST_PW", "x", 1);
+	config *c = check_config(
+	    dir,
+	    ", \"tls\": {\"ca_file\": \"DIR/ca.pem\", \"cert_file\": \"DIR/cert.pem\", "
+	    "\"key_file\": \"DIR/key.pem\"}, \"sasl\": {\"mechanism\": \"PLAIN\", \"username\": "
+	    "\"u\", \"password_file\": \"DIR/password\"}",
+	    ", \"tls\": {}, \"sasl\": {\"mechanism\": \"SCRAM-SHA-512\", \"username\": \"u\", "
+	    "\"password_env\": \"TURNOUT_TEST_PW\"}",
+	    ", \"listen_tls\": {\"cert_file\": \"DIR/cert.pem\", \"key_file\": \"DIR/key.pem\"}");
+	if (c) {
+		CHECKF(seccheck_config(c, out, sizeof(out), &checked) == 0, "%s", out);
+		CHECK(checked == 7 && out[0] == '\0');
+	}
+	config_free(c);
+
+	/* each field wrong in its own way; the password never appears */
+	unsetenv("TURNOUT_TEST_PW");
+	c = check_config(
+	    dir,
+	    ", \"tls\": {\"ca_file\": \"DIR/password\", \"cert_file\": \"DIR/expired.pem\", "
+	    "\"key_file\": \"DIR/other.key\"}, \"sasl\": {\"mechanism\": \"PLAIN\", \"username\": "
+	    "\"u\", \"password_file\": \"DIR/empty\"}",
+	    ", \"tls\": {\"ca_file\": \"DIR/missing.pem\", \"cert_file\": \"DIR/dir\", "
+	    "\"key_file\": \"DIR/enc.key\"}, \"sasl\": {\"mechanism\": \"SCRAM-SHA-256\", "
+	    "\"username\": \"u\", \"password_env\": \"TURNOUT_TEST_PW\"}",
+	    ", \"listen_tls\": {\"cert_file\": \"DIR/key.pem\", \"key_file\": \"DIR/password\"}");
+	if (c) {
+		int n = seccheck_config(c, out, sizeof(out), &checked);
+		CHECKF(n == 10 && checked == 10, "%d problems, %d checked:\n%s", n, checked, out);
+		static const char *const want[] = {
+		    "clusters.legacy.tls.ca_file: DIR/password: no PEM certificate in the file",
+		    "clusters.legacy.tls.cert_file: DIR/expired.pem: the certificate has expired",
+		    "clusters.legacy.tls.key_file: DIR/other.key: the key does not belong to the "
+		    "certificate in clusters.legacy.tls.cert_file",
+		    "clusters.legacy.sasl: password_file DIR/empty: empty",
+		    "clusters.target.tls.ca_file: DIR/missing.pem: No such file or directory",
+		    "clusters.target.tls.cert_file: DIR/dir: not a regular file",
+		    "clusters.target.tls.key_file: DIR/enc.key: no unencrypted PEM private key",
+		    "clusters.target.sasl: environment variable TURNOUT_TEST_PW (password_env) is "
+		    "not set",
+		    "listen_tls.cert_file: DIR/key.pem: no PEM certificate in the file",
+		    "listen_tls.key_file: DIR/password: no unencrypted PEM private key",
+		};
+		for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+			char line[400];
+			const char *d = strstr(want[i], "DIR");
+			if (d)
+				snprintf(line, sizeof(line), "%.*s%s%s", (int)(d - want[i]),
+				         want[i], dir, d + 3);
+			else
+				snprintf(line, sizeof(line), "%s", want[i]);
+			CHECKF(strstr(out, line) != NULL, "missing \"%s\" in:\n%s", line, out);
+		}
+		CHECK(strstr(out, "Sup3rSecret") == NULL);
+		/* a small buffer truncates the text, never the count */
+		char tiny[16];
+		CHECK(seccheck_config(c, tiny, sizeof(tiny), NULL) == 10 && strlen(tiny) < 16);
+	}
+	config_free(c);
+
+	/* no tls, no sasl: nothing to check */
+	c = check_config(dir, "", "", "");
+	if (c)
+		CHECK(seccheck_config(c, out, sizeof(out), &checked) == 0 && checked == 0);
+	config_free(c);
+
+	static const char *const files[] = {"ca.pem",  "cert.pem",    "key.pem",  "other.key",
+	                                    "enc.key", "expired.pem", "password", "empty"};
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		char p[300];
+		snprintf(p, sizeof(p), "%s/%s", dir, files[i]);
+		unlink(p);
+	}
+	rmdir(sub);
+	rmdir(dir);
+	X509_free(good);
+	X509_free(expired);
+	EVP_PKEY_free(k1);
+	EVP_PKEY_free(k2);
+}
+
 /* ---- turnout run's config overrides ---- */
 
 static void test_config_overrides(void)
@@ -604,6 +903,9 @@ TEST_TABLE(inject_tests) = {
     {"inject_value_from_and_target", test_value_from_and_target},
     {"inject_container_mode", test_container_mode},
     {"inject_skips_and_refusals", test_skips_and_refusals},
+    {"inject_secrets_mounted", test_secrets_mounted},
+    {"inject_secret_annotation_refusals", test_secret_annotation_refusals},
+    {"inject_seccheck", test_seccheck},
     {"inject_apply_errors", test_apply_errors},
     {"inject_review_patched", test_review_patched},
     {"inject_review_unusable", test_review_unusable},

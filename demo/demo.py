@@ -42,8 +42,8 @@ CHECKPOINTS_TOPIC = "legacy.checkpoints.internal"
 # The timeline in seconds. Every wait has a limit and the limits add up to
 # less than 2 minutes, so a stuck step fails the demo instead of hanging it.
 WARMUP_S = 8            # consume on legacy before the group flip
-GROUP_FLIP_MAX_S = 40   # edit -> the group caught up on target
-HOLD_S = 5              # watch each new state before the next step
+GROUP_FLIP_MAX_S = 30   # edit -> the group caught up on target
+HOLD_S = 8              # watch each new state before the next step
 PRODUCER_FLIP_MAX_S = 15  # edit -> a record written to target consumed
 DRAIN_MAX_S = 15        # producer stopped -> every record consumed
 RATE = 50               # records per second

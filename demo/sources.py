@@ -107,19 +107,26 @@ def sidecar_status(sc):
             sc.events.append((t, text, ev))
         elif ev in ("flip", "flip_failed") and "group" in kv:
             g = sc.groups.setdefault(kv["group"], {"state": "serving", "cluster": "legacy"})
-            state = kv.get("state", "failed")
+            # flip_failed names the state it failed in
+            state = "failed" if ev == "flip_failed" else kv.get("state", "?")
             g["state"] = state
-            if state == "serving":
+            if state == "freezing":
+                for k in ("pause_ms", "partitions", "reason"):
+                    g.pop(k, None)  # a new flip: forget the last one's numbers
+            elif state == "serving":
                 g["cluster"] = kv.get("to", g["cluster"])
             elif state == "resumed":
                 g["cluster"] = kv.get("cluster", g["cluster"])
+                g["pause_ms"] = kv.get("pause_ms")  # freeze to resume, turnout's measure
             elif state == "failed":
                 g["reason"] = kv.get("reason", "")
                 g["cluster"] = kv.get("served_on", g["cluster"])
-            g.update({k: kv[k] for k in ("pause_ms", "exact", "checkpoint", "conservative",
-                                         "none", "rereads_max", "partitions") if k in kv})
+            g.update({k: kv[k] for k in ("exact", "checkpoint", "conservative", "none",
+                                         "rereads_max", "partitions") if k in kv})
             sc.events.append((t, f"turnout {sc.name}: group {kv['group']} {state}"
                               + flip_detail(state, kv), f"flip_{state}"))
+        elif ev == "flip_warning":
+            sc.events.append((t, f"turnout {sc.name}: warning: {kv.get('reason', '')}", ev))
     return sc
 
 
@@ -127,19 +134,25 @@ def flip_detail(state, kv):
     """What a flip log line means, for the timeline."""
     if state == "freezing":
         return f" (fetches held, waiting {kv.get('quiet_ms')} ms for the last commits)"
+    if state == "releasing":
+        return (f" (after {kv.get('freeze_ms')} ms: turnout takes its {kv.get('members')} "
+                f"members out of the group on {kv.get('from')})")
     if state == "snapshot":
-        return f" (fenced after {kv.get('freeze_ms')} ms, translating {kv.get('direction')})"
+        return (f" (members left in {kv.get('release_ms')} ms; reading the final commits, "
+                f"translating {kv.get('direction')})")
     if state == "seeding":
         return (f" ({kv.get('partitions')} partitions: exact {kv.get('exact')}, "
                 f"checkpoint {kv.get('checkpoint')}, conservative {kv.get('conservative')}, "
                 f"none {kv.get('none')}; re-reads <= {kv.get('rereads_max')})")
     if state == "serving":
-        return (f" on {kv.get('to')} (offsets seeded; fetches were held "
-                f"{kv.get('pause_ms')} ms)")
+        return (f" on {kv.get('to')} (offsets seeded; members sent to its coordinator, "
+                f"fetches held until they have read them)")
     if state == "resumed":
-        return " (a member read its translated offsets)"
+        return (f" ({kv.get('members_back', '?')} of {kv.get('of', '?')} members read their "
+                f"translated offsets; fetches held {kv.get('pause_ms')} ms in all)")
     if state == "failed":
-        return f" ({kv.get('reason', '')}; served on {kv.get('served_on')})"
+        return (f" in {kv.get('state')} ({kv.get('reason', '')}; served on "
+                f"{kv.get('served_on')})")
     return ""
 
 

@@ -42,7 +42,7 @@ def group_state(d):
     if g["state"] in ("serving", "resumed"):
         return f"served on {g['cluster']}"
     if g["state"] == "failed":
-        return f"flip failed, served on {g['cluster']}"
+        return f"flip failed, served on {g['cluster']}: {g.get('reason', '')}"
     return f"flipping: {g['state']}"
 
 
@@ -55,7 +55,7 @@ def flip_summary(d):
     out = (f"last flip: {g['partitions']} partitions translated (exact {g.get('exact')}, "
            f"checkpoint {g.get('checkpoint')}, conservative {g.get('conservative')}, "
            f"none {g.get('none')}), re-reads at most {g.get('rereads_max')}")
-    if "pause_ms" in g:
+    if g.get("pause_ms"):
         out += f", fetches held {int(g['pause_ms']) / 1000:.1f} s"
     return out
 

@@ -46,7 +46,7 @@ PROXY_LIBS := -levent_openssl -levent -lcjson -lyaml -lssl -lcrypto $$(pkg-confi
 
 obj = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(2))
 
-.PHONY: turnout all deps build test test-run unit fuzz fuzz-smoke fuzz-build demo format format-check clean \
+.PHONY: turnout all deps build test test-run unit fuzz fuzz-smoke fuzz-build demo demo-run format format-check clean \
 	cluster cluster-modern mirror mirror-modern image bench bench-quick bench-run
 
 all: build
@@ -276,12 +276,26 @@ test: deps
 	$(MAKE) --no-print-directory test-run
 
 test-run: format-check build $(BUILD)/modern/mockcluster $(BUILD)/modern/rdk_client \
-		$(BUILD)/modern/mm2mirror fuzz-build
+		$(BUILD)/modern/mm2mirror $(BUILD)/modern/demo_client fuzz-build
 	bash tests/run_all.sh
 
+# The demo's application (demo/demo_client.c): a producer and a group
+# member on librdkafka 2.15.1, linked like the modern test clusters.
+$(BUILD)/modern/demo_client: demo/demo_client.c tests/clients/rdk.h $(MODERN_RDKAFKA)/.built
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 $(WARN) -O1 -g -I. demo/demo_client.c -o $@ \
+		-I$(MODERN_RDKAFKA)/include \
+		$$(PKG_CONFIG_PATH=$(MODERN_RDKAFKA)/lib/pkgconfig pkg-config --static --libs rdkafka-static)
+
+DEMO_BINS := $(BUILD)/rel/turnout $(BUILD)/modern/mockcluster $(BUILD)/modern/mm2mirror \
+	$(BUILD)/modern/demo_client
+
+# DEMO_ARGS passes options to scripts/demo.sh (e.g. DEMO_ARGS=--no-tty).
 demo: deps
-	$(MAKE) --no-print-directory $(BUILD)/debian/mockcluster $(BUILD)/modern/mockcluster
-	bash scripts/demo.sh
+	$(MAKE) --no-print-directory demo-run
+
+demo-run: $(DEMO_BINS)
+	bash scripts/demo.sh $(DEMO_ARGS)
 
 # ---- benchmark (bench/README.md) ----
 

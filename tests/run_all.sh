@@ -45,6 +45,7 @@ suite unit build/asan/unit_tests
 suite fuzz-smoke bash tests/fuzz/run.sh build/fuzz
 suite integration /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration
 suite deploy /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/deploy
+suite demo /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/demo
 
 echo "$total_passed passed, $total_failed failed"
 [ "$total_failed" -eq 0 ]

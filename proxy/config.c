@@ -207,7 +207,10 @@ config *config_parse(const char *json, char *err, size_t errlen)
 		cfg_fail(err, errlen, "(top level)", "must be an object");
 		goto fail;
 	}
-	static const char *const keys[] = {"listen",
+	/* "$schema" names the JSON Schema (schema/turnout.schema.json) for
+	 * editors; turnout ignores it, and only at the top level. */
+	static const char *const keys[] = {"$schema",
+	                                   "listen",
 	                                   "advertised_host",
 	                                   "broker_port_base",
 	                                   "default_cluster",
@@ -226,6 +229,11 @@ config *config_parse(const char *json, char *err, size_t errlen)
 	                                   NULL};
 	if (cfg_only_keys(root, keys, "", err, errlen))
 		goto fail;
+	const cJSON *schema = cJSON_GetObjectItemCaseSensitive(root, "$schema");
+	if (schema && !cJSON_IsString(schema)) {
+		cfg_fail(err, errlen, "$schema", "must be a string (the schema's path or URL)");
+		goto fail;
+	}
 	const char *listen = "127.0.0.1:9092", *adv = NULL, *def = "legacy", *level = "info",
 	           *service = NULL;
 	long port_base = 0, max_frame = 100 << 20, refresh = 60000, req_timeout = 60000;

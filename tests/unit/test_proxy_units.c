@@ -30,6 +30,32 @@ static void test_config_valid(void)
 	config_free(c);
 }
 
+/* Editors want "$schema" at the top of the file; only there is it allowed. */
+static void test_config_schema_key(void)
+{
+	char err[256] = "";
+	config *c = config_parse("{\"$schema\": \"./turnout.schema.json\", " GOOD_CLUSTERS "}", err,
+	                         sizeof(err));
+	CHECKF(c != NULL, "%s", err);
+	config_free(c);
+	static const struct {
+		const char *json, *want;
+	} bad[] = {
+	    {"{\"$schema\": 1, " GOOD_CLUSTERS "}", "$schema: must be a string"},
+	    {"{\"log\": {\"$schema\": \"x\"}, " GOOD_CLUSTERS "}", "log.$schema: unknown key"},
+	    {"{\"clusters\": {\"$schema\": \"x\", \"legacy\": {\"bootstrap\": \"a:1\"}, "
+	     "\"target\": {\"bootstrap\": \"c:1\"}}}",
+	     "clusters.$schema: unknown key"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		c = config_parse(bad[i].json, err, sizeof(err));
+		CHECKF(c == NULL && strstr(err, bad[i].want), "case %zu: got \"%s\", want \"%s\"",
+		       i, err, bad[i].want);
+		config_free(c);
+	}
+}
+
 static void test_config_errors(void)
 {
 	static const struct {
@@ -342,6 +368,7 @@ static void test_apiversions_offer(void)
 
 TEST_TABLE(proxy_unit_tests) = {
     {"config valid", test_config_valid},
+    {"config $schema key", test_config_schema_key},
     {"config errors name the field", test_config_errors},
     {"rewrite Metadata v1 and v12", test_rewrite_metadata},
     {"rewrite Fetch v16 NodeEndpoints, records by reference", test_rewrite_fetch_node_endpoints},

@@ -28,6 +28,12 @@ static void test_config_valid(void)
 	CHECK(strcmp(c->clusters[CLUSTER_LEGACY].bootstrap, "a:1,b:2") == 0);
 	CHECK(strcmp(c->advertised_host, "127.0.0.1") == 0);
 	config_free(c);
+	/* empty bootstrap entries are skipped, as Kafka clients skip them */
+	c = config_parse("{\"clusters\": {\"legacy\": {\"bootstrap\": \",a:1,,b:2,\"}, "
+	                 "\"target\": {\"bootstrap\": \"c:3\"}}}",
+	                 err, sizeof(err));
+	CHECKF(c != NULL, "%s", err);
+	config_free(c);
 }
 
 /* Editors want "$schema" at the top of the file; only there is it allowed. */
@@ -75,6 +81,12 @@ static void test_config_errors(void)
 	    {"{\"clusters\": {\"legacy\": {\"bootstrap\": \"a:1\"}, \"target\": {\"bootstrap\": "
 	     "\"c\"}}}",
 	     "clusters.target.bootstrap: every entry must be host:port"},
+	    {"{\"listen\": \"h:+80\", " GOOD_CLUSTERS "}", "listen: must be host:port"},
+	    {"{\"listen\": \"h: 80\", " GOOD_CLUSTERS "}", "listen: must be host:port"},
+	    {"{\"listen\": \"h:\", " GOOD_CLUSTERS "}", "listen: must be host:port"},
+	    {"{\"clusters\": {\"legacy\": {\"bootstrap\": \",\"}, \"target\": "
+	     "{\"bootstrap\": \"c:1\"}}}",
+	     "clusters.legacy.bootstrap: every entry must be host:port"},
 	    {"{\"clusters\": {\"legacy\": {\"bootstrap\": \"a:1\", \"tls\": 1}, \"target\": "
 	     "{\"bootstrap\": \"c:1\"}}}",
 	     "clusters.legacy.tls: must be an object"},

@@ -369,12 +369,12 @@ def generated_cases():
                     yield f"{label} = {v!r}", set_at(base, path, v)
             elif isinstance(value, str):
                 for v in ("", "x y!", "target", "a:1", "h:0", "us-west-2", "A_1", 7, None,
-                          [value], "é:1", "a:1,b:2", "x" * 101):
+                          [value], "é:1", "a:1,b:2", "x" * 101, value + "\n"):
                     yield f"{label} = {v!r}"[:120], set_at(base, path, v)
             if len(path) > 2 and isinstance(path[-1], str) and path[:1] == ("routes",) \
                     and path[-2] in ("groups", "topics"):
                 # the key itself: a group id or a topic name
-                for k in ("", ".", "..", "...", "a b", "x" * 249, "x" * 250, "$x"):
+                for k in ("", ".", "..", "...", "a b", "x" * 249, "x" * 250, "$x", "t\n"):
                     yield f"{label} key {k[:8]!r}*{len(k)}", rename_key(base, path, k)
 
 
@@ -394,6 +394,14 @@ EDGES = [
     ("listen port -0", FULL, ("listen",), "127.0.0.1:-0", False),
     ("listen port ' 80'", FULL, ("listen",), "127.0.0.1: 80", False),
     ("listen ipv6", FULL, ("listen",), "[::1]:9092", True),
+    ("listen trailing newline", FULL, ("listen",), "127.0.0.1:9092\n", False),
+    ("listen newline in host", FULL, ("listen",), "a\nb:9092", True),
+    ("bootstrap trailing newline", FULL, L + ("bootstrap",), "a:1\n", False),
+    ("bootstrap newline entry", FULL, L + ("bootstrap",), "a:1,\n", False),
+    ("topic trailing newline", FULL, R + ("topics",), {"t\n": "target"}, False),
+    ("password_env trailing newline", FULL, L + ("sasl",),
+     {"mechanism": "PLAIN", "username": "u", "password_env": "PW\n"}, False),
+    ("iam region trailing newline", FULL, T + ("sasl", "region"), "us-east-1\n", False),
     ("admin.listen port 99999", FULL, ("admin", "listen"), "127.0.0.1:99999", False),
     ("bootstrap port 0", FULL, L + ("bootstrap",), "a:0", False),
     ("bootstrap three", FULL, L + ("bootstrap",), "a:1,b:2,c:65535", True),

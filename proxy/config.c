@@ -205,6 +205,11 @@ config *config_parse(const char *json, char *err, size_t errlen)
 	cJSON *root = cJSON_Parse(json);
 	if (!c)
 		goto fail;
+	if (root && cfg_text_has_nul(json)) {
+		cfg_fail(err, errlen, "(a string)",
+		         "\\u0000 is not allowed (turnout would cut it there)");
+		goto fail;
+	}
 	if (!root) {
 		snprintf(err, errlen, "not valid JSON near: %.40s",
 		         cJSON_GetErrorPtr() ? cJSON_GetErrorPtr() : "?");

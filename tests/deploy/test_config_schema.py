@@ -512,3 +512,34 @@ def test_mutations_agree(checker):
     assert len(cases) > 400 and 50 < accepted < len(cases) - 200, (len(cases), accepted)
     mismatches = [m for label, cfg in cases if (m := checker.compare(cfg, label))]
     assert mismatches == [], f"{len(mismatches)} of {len(cases)}:\n" + "\n".join(mismatches)
+
+
+# Raw texts json.dumps cannot write: (label, text, schema sees it as valid).
+GOOD_CLUSTERS = '"clusters": {"legacy": {"bootstrap": "a:1"}, "target": {"bootstrap": "b:2"}}'
+RAW = [
+    ("repeated top-level key", '{"listen": "a:1", "listen": "b:2", ' + GOOD_CLUSTERS + '}', True),
+    ("repeated cluster key", '{"clusters": {"legacy": {"bootstrap": "a:1"}, "legacy": '
+     '{"bootstrap": "c:3"}, "target": {"bootstrap": "b:2"}}}', True),
+    ("repeated group", '{"routes": {"groups": {"g": "legacy", "g": "target"}}, '
+     + GOOD_CLUSTERS + '}', True),
+    ("repeated service", '{"routes": {"producers": {"services": {"s": {}, "s": {}}}}, '
+     + GOOD_CLUSTERS + '}', True),
+    ("repeated mirror key", '{"mirror": {"source_alias": "a", "target_alias": "b", '
+     '"source_alias": "c"}, ' + GOOD_CLUSTERS + '}', True),
+    ("NUL in an enum value", '{"log_level": "info\\u0000x", ' + GOOD_CLUSTERS + '}', False),
+    ("NUL in a key", '{"listen\\u0000x": "a:1", ' + GOOD_CLUSTERS + '}', False),
+    ("NUL in a topic", '{"routes": {"topics": {"t\\u0000": "target"}}, ' + GOOD_CLUSTERS + '}',
+     False),
+]
+
+
+@pytest.mark.parametrize("label,text,schema_ok", RAW, ids=[r[0] for r in RAW])
+def test_turnout_rejects_what_json_readers_disagree_on(checker, label, text, schema_ok):
+    """cJSON keeps repeated keys (and turnout read the first) and cuts strings
+    at \\u0000; Python's json keeps the last key and the whole string. turnout
+    refuses both, so no file means one thing to it and another to the schema."""
+    cfg = json.loads(text)
+    ok, said = checker.turnout_accepts(cfg, text)
+    assert not ok, said
+    assert re.search(r"repeated key|listed twice|\\u0000 is not allowed", said), said
+    assert VALIDATOR.is_valid(cfg) == schema_ok

@@ -28,6 +28,10 @@ static void test_config_valid(void)
 	CHECK(strcmp(c->clusters[CLUSTER_LEGACY].bootstrap, "a:1,b:2") == 0);
 	CHECK(strcmp(c->advertised_host, "127.0.0.1") == 0);
 	config_free(c);
+	/* an escaped backslash before "u0000" is not a NUL */
+	c = config_parse("{\"service\": \"a\\\\u0000\", " GOOD_CLUSTERS "}", err, sizeof(err));
+	CHECKF(c != NULL && strcmp(c->service, "a\\u0000") == 0, "%s", err);
+	config_free(c);
 	/* empty bootstrap entries are skipped, as Kafka clients skip them */
 	c = config_parse("{\"clusters\": {\"legacy\": {\"bootstrap\": \",a:1,,b:2,\"}, "
 	                 "\"target\": {\"bootstrap\": \"c:3\"}}}",
@@ -81,6 +85,12 @@ static void test_config_errors(void)
 	    {"{\"clusters\": {\"legacy\": {\"bootstrap\": \"a:1\"}, \"target\": {\"bootstrap\": "
 	     "\"c\"}}}",
 	     "clusters.target.bootstrap: every entry must be host:port"},
+	    {"{\"listen\": \"a:1\", \"listen\": \"b:2\", " GOOD_CLUSTERS "}",
+	     "listen: repeated key"},
+	    {"{\"log\": {\"format\": \"json\", \"format\": \"json\"}, " GOOD_CLUSTERS "}",
+	     "log.format: repeated key"},
+	    {"{\"log_level\": \"info\\u0000x\", " GOOD_CLUSTERS "}", "\\u0000 is not allowed"},
+	    {"{\"listen\\u0000x\": \"a:1\", " GOOD_CLUSTERS "}", "\\u0000 is not allowed"},
 	    {"{\"listen\": \"h:+80\", " GOOD_CLUSTERS "}", "listen: must be host:port"},
 	    {"{\"listen\": \"h: 80\", " GOOD_CLUSTERS "}", "listen: must be host:port"},
 	    {"{\"listen\": \"h:\", " GOOD_CLUSTERS "}", "listen: must be host:port"},

@@ -159,6 +159,13 @@ def test_schema_is_valid_draft07():
     assert SCHEMA["$schema"] == "http://json-schema.org/draft-07/schema#"
 
 
+def test_patterns_are_portable():
+    """No lookaround: RE2 (Go's regexp: helm, kubeconform) rejects it."""
+    patterns = [v["pattern"] for _, v in walk(SCHEMA) if isinstance(v, dict) and "pattern" in v]
+    assert len(patterns) >= 10
+    assert [p for p in patterns if "(?" in p] == []
+
+
 def walk(obj, path=()):
     """(path, value) for every object and value below obj."""
     yield path, obj

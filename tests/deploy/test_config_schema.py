@@ -226,6 +226,18 @@ def test_readme_has_an_example_for_every_key():
     assert keys_missing_from(cfg for _, cfg in readme_configs()) == []
 
 
+def test_chart_schema_is_generated_from_it():
+    """helm/turnout/values.schema.json checks exampleRoutes.config with this
+    schema (scripts/chart-schema.py writes it); test_helm.py shows helm
+    applying it."""
+    p = subprocess.run(["/usr/bin/python3", str(ROOT / "scripts" / "chart-schema.py"),
+                        "--check"], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    chart = json.loads((ROOT / "helm" / "turnout" / "values.schema.json").read_text())
+    assert chart["definitions"]["turnout_config"]["properties"].keys() == \
+        SCHEMA["properties"].keys()
+
+
 def deep_merge(base, extra):
     out = copy.deepcopy(base)
     for k, v in extra.items():

@@ -281,15 +281,19 @@ static void discover(evutil_socket_t fd, short what, void *arg)
 		snprintf(host, sizeof(host), "%s", vb->host);
 		port = vb->port;
 	} else {
-		/* entry bootstrap_next of the comma-separated list */
+		/* entry bootstrap_next of the comma-separated list; empty entries
+		 * ("a:1,,b:2,") are skipped, as config.c and Kafka clients do */
 		const char *list = px->cfg->clusters[cs->index].bootstrap;
-		int n = 1;
+		int n = 0;
 		for (const char *s = list; *s; s++)
-			n += *s == ',';
-		int want = cs->bootstrap_next % n;
+			n += *s != ',' && (s == list || s[-1] == ',');
+		int want = cs->bootstrap_next % (n ? n : 1);
 		const char *s = list;
-		for (int i = 0; i < want; i++)
-			s = strchr(s, ',') + 1;
+		for (int i = 0; *s; s++) {
+			int start = *s != ',' && (s == list || s[-1] == ',');
+			if (start && i++ == want)
+				break;
+		}
 		const char *end = strchr(s, ',');
 		size_t len = end ? (size_t)(end - s) : strlen(s);
 		const char *colon = NULL;

@@ -17,11 +17,15 @@
 static int split_hostport(const char *s, char **host, int *port)
 {
 	const char *colon = strrchr(s, ':');
-	if (!colon || colon == s)
+	if (!colon || colon == s || !colon[1])
 		return -1;
+	/* digits only: strtol alone would take " 80", "+80" and "-0" */
+	for (const char *d = colon + 1; *d; d++)
+		if (*d < '0' || *d > '9')
+			return -1;
 	char *end;
 	long p = strtol(colon + 1, &end, 10);
-	if (*end || end == colon + 1 || p < 0 || p > 65535)
+	if (*end || p > 65535)
 		return -1;
 	*host = strndup(s, (size_t)(colon - s));
 	*port = (int)p;
@@ -81,13 +85,16 @@ static int parse_clusters(const cJSON *root, config *c, char *err, size_t errlen
 		if (!cJSON_IsString(b) || !b->valuestring[0])
 			return cfg_fail(err, errlen, field,
 			                "required \"host:port[,host:port...]\"");
-		/* every entry must be host:port */
+		/* every entry must be host:port; empty entries are skipped as Kafka
+		 * clients skip them (an app's own "a:1,b:2," reaches us through
+		 * --legacy-bootstrap), but there must be at least one */
 		char *copy = strdup(b->valuestring), *save = NULL;
 		if (!copy)
 			return cfg_fail(err, errlen, field, "out of memory");
-		int bad = 0;
+		int bad = 0, entries = 0;
 		for (char *tok = strtok_r(copy, ",", &save); tok;
 		     tok = strtok_r(NULL, ",", &save)) {
+			entries++;
 			char *h;
 			int p;
 			if (split_hostport(tok, &h, &p)) {
@@ -98,7 +105,7 @@ static int parse_clusters(const cJSON *root, config *c, char *err, size_t errlen
 			bad |= p == 0;
 		}
 		free(copy);
-		if (bad)
+		if (bad || !entries)
 			return cfg_fail(err, errlen, field, "every entry must be host:port");
 		c->clusters[i].bootstrap = strdup(b->valuestring);
 		if (!c->clusters[i].bootstrap)
@@ -198,6 +205,11 @@ config *config_parse(const char *json, char *err, size_t errlen)
 	cJSON *root = cJSON_Parse(json);
 	if (!c)
 		goto fail;
+	if (root && cfg_text_has_nul(json)) {
+		cfg_fail(err, errlen, "(a string)",
+		         "\\u0000 is not allowed (turnout would cut it there)");
+		goto fail;
+	}
 	if (!root) {
 		snprintf(err, errlen, "not valid JSON near: %.40s",
 		         cJSON_GetErrorPtr() ? cJSON_GetErrorPtr() : "?");
@@ -207,7 +219,10 @@ config *config_parse(const char *json, char *err, size_t errlen)
 		cfg_fail(err, errlen, "(top level)", "must be an object");
 		goto fail;
 	}
-	static const char *const keys[] = {"listen",
+	/* "$schema" names the JSON Schema (schema/turnout.schema.json) for
+	 * editors; turnout ignores it, and only at the top level. */
+	static const char *const keys[] = {"$schema",
+	                                   "listen",
 	                                   "advertised_host",
 	                                   "broker_port_base",
 	                                   "default_cluster",
@@ -226,6 +241,11 @@ config *config_parse(const char *json, char *err, size_t errlen)
 	                                   NULL};
 	if (cfg_only_keys(root, keys, "", err, errlen))
 		goto fail;
+	const cJSON *schema = cJSON_GetObjectItemCaseSensitive(root, "$schema");
+	if (schema && !cJSON_IsString(schema)) {
+		cfg_fail(err, errlen, "$schema", "must be a string (the schema's path or URL)");
+		goto fail;
+	}
 	const char *listen = "127.0.0.1:9092", *adv = NULL, *def = "legacy", *level = "info",
 	           *service = NULL;
 	long port_base = 0, max_frame = 100 << 20, refresh = 60000, req_timeout = 60000;

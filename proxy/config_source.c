@@ -74,7 +74,9 @@ static cJSON *object_at(cJSON *parent, const char *key)
 char *config_source_apply(const char *text, const config_source *src)
 {
 	cJSON *root = cJSON_Parse(text);
-	if (!cJSON_IsObject(root)) {
+	/* unchanged when config_parse will reject it anyway: printing would
+	 * drop what follows a \u0000 and hide it from config_parse's check */
+	if (!cJSON_IsObject(root) || cfg_text_has_nul(text)) {
 		cJSON_Delete(root);
 		return strdup(text);
 	}

@@ -12,6 +12,24 @@ int cfg_fail(char *err, size_t errlen, const char *field, const char *what)
 	return -1;
 }
 
+int cfg_no_repeats(const cJSON *obj, const char *where, char *err, size_t errlen)
+{
+	const cJSON *it;
+	cJSON_ArrayForEach(it, obj)
+	{
+		for (const cJSON *prev = obj->child; prev != it; prev = prev->next)
+			if (strcmp(prev->string, it->string) == 0) {
+				char field[512];
+				snprintf(field, sizeof(field), "%s%s%s", where, *where ? "." : "",
+				         it->string);
+				return cfg_fail(
+				    err, errlen, field,
+				    "repeated key (JSON readers disagree on which one counts)");
+			}
+	}
+	return 0;
+}
+
 int cfg_only_keys(const cJSON *obj, const char *const *allowed, const char *where, char *err,
                   size_t errlen)
 {
@@ -26,6 +44,21 @@ int cfg_only_keys(const cJSON *obj, const char *const *allowed, const char *wher
 			snprintf(field, sizeof(field), "%s%s%s", where, *where ? "." : "",
 			         it->string);
 			return cfg_fail(err, errlen, field, "unknown key");
+		}
+	}
+	return cfg_no_repeats(obj, where, err, errlen);
+}
+
+int cfg_text_has_nul(const char *json)
+{
+	int in_string = 0;
+	for (const char *p = json; *p; p++) {
+		if (*p == '"') {
+			in_string = !in_string;
+		} else if (in_string && *p == '\\' && p[1]) {
+			if (p[1] == 'u' && strncmp(p + 2, "0000", 4) == 0)
+				return 1;
+			p++; /* the escaped character, which may be a quote */
 		}
 	}
 	return 0;

@@ -16,7 +16,14 @@ extern const char *const config_cluster_names[CLUSTER_COUNT];
 
 /* Writes "field: what" into err; returns -1 so callers can `return cfg_fail(...)`. */
 int cfg_fail(char *err, size_t errlen, const char *field, const char *what);
-/* Rejects keys of obj not in allowed (NULL-terminated); where names obj. */
+/* Rejects a key obj holds twice: cJSON keeps both and reads the first,
+ * Python's json (and so the schema tools) the last. */
+int cfg_no_repeats(const cJSON *obj, const char *where, char *err, size_t errlen);
+/* 1 if a string in the JSON text holds the escape \u0000: cJSON's strings
+ * end at the NUL, so "info\u0000x" would read as "info". */
+int cfg_text_has_nul(const char *json);
+/* Rejects keys of obj not in allowed (NULL-terminated) or repeated; where
+ * names obj. */
 int cfg_only_keys(const cJSON *obj, const char *const *allowed, const char *where, char *err,
                   size_t errlen);
 /* "legacy"/"target" → CLUSTER_*; -1 otherwise. */

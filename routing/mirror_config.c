@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "routing/cfgjson.h"
 #include "routing/mm2_names.h"
 
 #define MIRROR_ALIAS_MAX     100
@@ -148,17 +149,8 @@ int mirror_config_parse(const cJSON *obj, mirror_config *out, char *err, size_t 
 	mirror_config_defaults(out);
 	if (!cJSON_IsObject(obj))
 		return mc_fail(err, errlen, NULL, "must be an object");
-	const cJSON *it;
-	cJSON_ArrayForEach(it, obj)
-	{
-		int known = 0;
-		for (const char *const *k = keys; *k; k++)
-			known |= strcmp(it->string, *k) == 0;
-		if (!known) {
-			mc_fail(err, errlen, it->string, "unknown key");
-			goto fail;
-		}
-	}
+	if (cfg_only_keys(obj, keys, "mirror", err, errlen))
+		goto fail;
 	int policy = MIRROR_POLICY_DEFAULT, location = MIRROR_SYNCS_ON_SOURCE;
 	long budget = out->verify_record_budget, ready = out->ready_timeout_ms,
 	     fetch = out->fetch_timeout_ms;

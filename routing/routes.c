@@ -209,6 +209,8 @@ static int parse_producers(const cJSON *obj, const char *service, routes *r, cha
 	if (!cJSON_IsObject(svcs))
 		return cfg_fail(err, errlen, "routes.producers.services",
 		                "must be an object of service: {cluster, topics}");
+	if (cfg_no_repeats(svcs, "routes.producers.services", err, errlen))
+		return -1;
 	const cJSON *it;
 	const cJSON *mine = NULL;
 	cJSON_ArrayForEach(it, svcs)

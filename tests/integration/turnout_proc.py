@@ -10,6 +10,17 @@ import time
 from harness import REPO
 
 TURNOUT = REPO / "build" / "asan" / "turnout"
+SCHEMA = REPO / "schema" / "turnout.schema.json"
+_validator = None
+
+
+def schema_errors(cfg):
+    """Messages from schema/turnout.schema.json about cfg (python3-jsonschema)."""
+    global _validator
+    if _validator is None:
+        import jsonschema
+        _validator = jsonschema.Draft7Validator(json.loads(SCHEMA.read_text()))
+    return [f"{list(e.path)}: {e.message}" for e in _validator.iter_errors(cfg)]
 
 
 class Turnout:
@@ -41,6 +52,10 @@ class Turnout:
         """until="admin": return once the admin server listens (the clusters
         may still be unreachable)."""
         self.log = open(self.log_path, "wb")
+        # every configuration a test starts turnout with must also pass the
+        # published schema (tests/deploy/test_config_schema.py checks the rest)
+        errors = schema_errors(json.loads(self.config_path.read_text()))
+        assert errors == [], errors
         if self.config_env:
             source = ["--config-env", self.config_env]
             env = {**os.environ, self.config_env: self.config_path.read_text()}

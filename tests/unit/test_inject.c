@@ -830,6 +830,11 @@ static void test_config_overrides(void)
 	t = config_source_apply("not json", &src);
 	CHECK(t && strcmp(t, "not json") == 0);
 	free(t);
+	/* a \u0000 must still reach config_parse, which rejects it */
+	static const char nul[] = "{\"log_level\": \"info\\u0000x\"}";
+	t = config_source_apply(nul, &src);
+	CHECK(t && strcmp(t, nul) == 0);
+	free(t);
 
 	/* through the strict parser, from an environment variable */
 	setenv("TURNOUT_TEST_CONFIG", "{\"clusters\": {\"target\": {\"bootstrap\": \"m:1\"}}}", 1);

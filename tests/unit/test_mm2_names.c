@@ -164,6 +164,8 @@ static void test_mirror_config_errors(void)
 	     "mirror.target_alias: must differ"},
 	    {"{\"source_alias\": \"s\", \"target_alias\": \"t\", \"sourc_alias\": 1}",
 	     "mirror.sourc_alias: unknown key"},
+	    {"{\"source_alias\": \"s\", \"target_alias\": \"t\", \"source_alias\": \"u\"}",
+	     "mirror.source_alias: repeated key"},
 	    {"{\"source_alias\": \"a b\", \"target_alias\": \"t\"}",
 	     "mirror.source_alias: may contain only"},
 	    {"{\"source_alias\": \"\", \"target_alias\": \"t\"}",

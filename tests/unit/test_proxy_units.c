@@ -28,6 +28,42 @@ static void test_config_valid(void)
 	CHECK(strcmp(c->clusters[CLUSTER_LEGACY].bootstrap, "a:1,b:2") == 0);
 	CHECK(strcmp(c->advertised_host, "127.0.0.1") == 0);
 	config_free(c);
+	/* an escaped backslash before "u0000" is not a NUL */
+	c = config_parse("{\"service\": \"a\\\\u0000\", " GOOD_CLUSTERS "}", err, sizeof(err));
+	CHECKF(c != NULL && strcmp(c->service, "a\\u0000") == 0, "%s", err);
+	config_free(c);
+	/* empty bootstrap entries are skipped, as Kafka clients skip them */
+	c = config_parse("{\"clusters\": {\"legacy\": {\"bootstrap\": \",a:1,,b:2,\"}, "
+	                 "\"target\": {\"bootstrap\": \"c:3\"}}}",
+	                 err, sizeof(err));
+	CHECKF(c != NULL, "%s", err);
+	config_free(c);
+}
+
+/* Editors want "$schema" at the top of the file; only there is it allowed. */
+static void test_config_schema_key(void)
+{
+	char err[256] = "";
+	config *c = config_parse("{\"$schema\": \"./turnout.schema.json\", " GOOD_CLUSTERS "}", err,
+	                         sizeof(err));
+	CHECKF(c != NULL, "%s", err);
+	config_free(c);
+	static const struct {
+		const char *json, *want;
+	} bad[] = {
+	    {"{\"$schema\": 1, " GOOD_CLUSTERS "}", "$schema: must be a string"},
+	    {"{\"log\": {\"$schema\": \"x\"}, " GOOD_CLUSTERS "}", "log.$schema: unknown key"},
+	    {"{\"clusters\": {\"$schema\": \"x\", \"legacy\": {\"bootstrap\": \"a:1\"}, "
+	     "\"target\": {\"bootstrap\": \"c:1\"}}}",
+	     "clusters.$schema: unknown key"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		c = config_parse(bad[i].json, err, sizeof(err));
+		CHECKF(c == NULL && strstr(err, bad[i].want), "case %zu: got \"%s\", want \"%s\"",
+		       i, err, bad[i].want);
+		config_free(c);
+	}
 }
 
 static void test_config_errors(void)
@@ -49,6 +85,18 @@ static void test_config_errors(void)
 	    {"{\"clusters\": {\"legacy\": {\"bootstrap\": \"a:1\"}, \"target\": {\"bootstrap\": "
 	     "\"c\"}}}",
 	     "clusters.target.bootstrap: every entry must be host:port"},
+	    {"{\"listen\": \"a:1\", \"listen\": \"b:2\", " GOOD_CLUSTERS "}",
+	     "listen: repeated key"},
+	    {"{\"log\": {\"format\": \"json\", \"format\": \"json\"}, " GOOD_CLUSTERS "}",
+	     "log.format: repeated key"},
+	    {"{\"log_level\": \"info\\u0000x\", " GOOD_CLUSTERS "}", "\\u0000 is not allowed"},
+	    {"{\"listen\\u0000x\": \"a:1\", " GOOD_CLUSTERS "}", "\\u0000 is not allowed"},
+	    {"{\"listen\": \"h:+80\", " GOOD_CLUSTERS "}", "listen: must be host:port"},
+	    {"{\"listen\": \"h: 80\", " GOOD_CLUSTERS "}", "listen: must be host:port"},
+	    {"{\"listen\": \"h:\", " GOOD_CLUSTERS "}", "listen: must be host:port"},
+	    {"{\"clusters\": {\"legacy\": {\"bootstrap\": \",\"}, \"target\": "
+	     "{\"bootstrap\": \"c:1\"}}}",
+	     "clusters.legacy.bootstrap: every entry must be host:port"},
 	    {"{\"clusters\": {\"legacy\": {\"bootstrap\": \"a:1\", \"tls\": 1}, \"target\": "
 	     "{\"bootstrap\": \"c:1\"}}}",
 	     "clusters.legacy.tls: must be an object"},
@@ -342,6 +390,7 @@ static void test_apiversions_offer(void)
 
 TEST_TABLE(proxy_unit_tests) = {
     {"config valid", test_config_valid},
+    {"config $schema key", test_config_schema_key},
     {"config errors name the field", test_config_errors},
     {"rewrite Metadata v1 and v12", test_rewrite_metadata},
     {"rewrite Fetch v16 NodeEndpoints, records by reference", test_rewrite_fetch_node_endpoints},

@@ -115,6 +115,10 @@ static void routes_rejects(void)
 	     "routes.producers.services.s.services: unknown key"},
 	    {"{\"producers\": {\"services\": {\"s\": {\"cluster\": \"nowhere\"}}}}",
 	     "routes.producers.services.s.cluster: must be"},
+	    {"{\"producers\": {\"services\": {\"s\": {}, \"s\": {}}}}",
+	     "routes.producers.services.s: repeated key"},
+	    {"{\"producers\": {\"cluster\": \"target\", \"cluster\": \"legacy\"}}",
+	     "routes.producers.cluster: repeated key"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		routes r;

@@ -428,6 +428,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	int64_t now = mono_ms();
 	for (size_t i = 0; i < px->groups.n; i++) {
 		group_rt *g = px->groups.v[i];
+		flip_recover_tick(px, g);
 		if (cutover_freeze_over(&g->flip, now, px->cfg->cutover_quiet_ms,
 		                        px->cfg->cutover_freeze_max_ms))
 			freeze_done(px, fc, g, now);
@@ -492,6 +493,8 @@ void flip_stop(proxy *px)
 		event_free(fc->tick);
 	px->xlate = NULL;
 	xlate_engine_stop(fc->engine); /* queued jobs come back as failures */
+	for (size_t i = 0; i < px->groups.n; i++)
+		flip_recover_free(px->groups.v[i]);
 	for (flip_job *j = fc->done; j;) {
 		flip_job *next = j->next;
 		job_free(j);
@@ -521,8 +524,8 @@ void flip_begin(proxy *px, group_rt *g, int want)
 {
 	if (!px->flip || cutover_busy(&g->flip) || want == g->cluster)
 		return;
-	if (g->settling) /* the members are still coming back from the last flip */
-		return;  /* the tick begins it once they are */
+	if (g->settling || g->recovering) /* members coming back, or first sight */
+		return;                   /* the tick begins it once they are */
 	int64_t now = mono_ms();
 	if (cutover_begin(&g->flip, want, now))
 		return;
@@ -551,7 +554,9 @@ void flip_snapshot(proxy *px, flip_view_fn fn, void *arg)
 		const flip_rec *r = g->flip_rec;
 		flip_view v = {
 		    .group = g->id,
-		    .state = g->settling ? "settling" : cutover_state_name(g->flip.state),
+		    .state = g->recovering ? "recovering"
+		             : g->settling ? "settling"
+		                           : cutover_state_name(g->flip.state),
 		    .cluster = name(g->cluster),
 		    .to = name(g->flip.to),
 		    .started_ms = r ? r->started_wall : 0,

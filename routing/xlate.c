@@ -628,6 +628,54 @@ int xlate_engine_run(xlate_engine *e, void (*fn)(void *arg, int stopping), void 
 	return 0;
 }
 
+static size_t count_commits(const rd_kafka_topic_partition_list_t *l)
+{
+	size_t n = 0;
+	for (int i = 0; l && i < l->cnt; i++)
+		n += !l->elems[i].err && l->elems[i].offset >= 0;
+	return n;
+}
+
+int xlate_group_commits(xlate_engine *e, int cluster, const char *group, const char *const *topics,
+                        size_t *n, char *err, size_t errlen)
+{
+	*n = 0;
+	if (!xlate_engine_ready(e)) {
+		snprintf(err, errlen, "the translation engine is not ready");
+		return -1;
+	}
+	translate_dir dir = cluster == CLUSTER_LEGACY ? TRANSLATE_FORWARD : TRANSLATE_REVERSE;
+	mm2_side side = cluster == CLUSTER_LEGACY ? MM2_SIDE_SOURCE : MM2_SIDE_TARGET;
+	int rc = -1;
+	rd_kafka_topic_partition_list_t *want = NULL, *got = NULL, *all = NULL;
+	pthread_mutex_lock(&e->work_mu);
+	mm2_client *c = client_for(e, side, err, errlen);
+	if (!c || !(want = group_partitions(e, c, group, dir, topics, err, errlen)))
+		goto out;
+	if (want->cnt > 0 &&
+	    mm2_client_committed(c, group, want, e->mc->fetch_timeout_ms, &got, err, errlen))
+		goto out;
+	/* real Kafka lists every partition of the group; the mock cannot */
+	char why[512];
+	if (mm2_client_committed(c, group, NULL, e->mc->fetch_timeout_ms, &all, why, sizeof(why)) &&
+	    want->cnt == 0) {
+		snprintf(err, errlen, "%s", why);
+		goto out;
+	}
+	size_t a = count_commits(got), b = count_commits(all);
+	*n = a > b ? a : b;
+	rc = 0;
+out:
+	pthread_mutex_unlock(&e->work_mu);
+	if (want)
+		rd_kafka_topic_partition_list_destroy(want);
+	if (got)
+		rd_kafka_topic_partition_list_destroy(got);
+	if (all)
+		rd_kafka_topic_partition_list_destroy(all);
+	return rc;
+}
+
 int xlate_group_state(xlate_engine *e, int cluster, const char *group, mm2_group_state *out,
                       char *err, size_t errlen)
 {

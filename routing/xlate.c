@@ -195,6 +195,23 @@ static mm2_client *client_for(xlate_engine *e, mm2_side side, char *err, size_t 
 	return e->client[side];
 }
 
+/*
+ * After a failed group request the side's client is replaced (caller holds
+ * work_mu): librdkafka 2.0.2 can abort in a later coordinator admin request
+ * on a handle whose coordinator went away (rd_kafka_enq_once_del_source_return
+ * "eonce->refcnt > 0", librdkafka issue #4605); a fresh handle finds the
+ * coordinator again.
+ */
+static void client_reset(xlate_engine *e, mm2_side side)
+{
+	if (!e->client[side])
+		return;
+	log_warn("event=translate_client_reset cluster=%s reason=\"a group request failed\"",
+	         side_name[side]);
+	mm2_client_free(e->client[side]);
+	e->client[side] = NULL;
+}
+
 void xlate_group_result_free(xlate_group_result *r)
 {
 	if (!r)
@@ -565,6 +582,8 @@ int xlate_seed_group(xlate_engine *e, const xlate_group_result *res, int describ
 	         res->group, side_name[ts], rep->committed, rep->kept, rep->skipped, rep->how);
 	rc = 0;
 out:
+	if (rc)
+		client_reset(e, ts);
 	pthread_mutex_unlock(&e->work_mu);
 	if (ask)
 		rd_kafka_topic_partition_list_destroy(ask);
@@ -666,6 +685,8 @@ int xlate_group_commits(xlate_engine *e, int cluster, const char *group, const c
 	*n = a > b ? a : b;
 	rc = 0;
 out:
+	if (rc)
+		client_reset(e, side);
 	pthread_mutex_unlock(&e->work_mu);
 	if (want)
 		rd_kafka_topic_partition_list_destroy(want);

@@ -253,12 +253,23 @@ static void fail(proxy *px, group_rt *g, const char *why, flip_job *j)
 	int released = g->flip.state != CUTOVER_FREEZING;
 	cutover_fail(&g->flip, why, now);
 	metrics_flip_observe(px->metrics, g->id, from, to, (double)took / 1000.0, 0);
-	/* members that left the old group rejoin it with new ids */
-	for (size_t i = 0; i < g->nmembers;)
-		if (g->members[i].leave)
-			groups_member_drop(g, g->members[i].id, strlen(g->members[i].id));
-		else
-			i++;
+	/* Members that left the old group rejoin it with new ids and read its
+	 * committed offsets. Until they have, fetches stay held (settling): one
+	 * fetching at its kept position would consume records its rejoin then
+	 * reads again, as its commits under the old id are refused. */
+	int left = 0;
+	for (size_t i = 0; i < g->nmembers; i++)
+		if (g->members[i].leave) {
+			g->members[i].cluster = -1; /* marks them for groups_members_to_gone */
+			left++;
+		}
+	if (left) {
+		groups_members_to_gone(g, -1);
+		g->settling = 1;
+		g->settle_ms = now;
+		g->settle_need = left;
+		g->nsettle_seen = 0;
+	}
 	rec_end(g, "failed", j);
 	routes_changed(px);
 	log_error("event=flip_failed group=%s from=%s to=%s state=%s duration_ms=%lld "
@@ -440,8 +451,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 			             "left came back");
 		/* a route changed again while the flip ran: follow it now */
 		int want = routes_group(&px->cfg->routes, g->id, strlen(g->id));
-		if (!cutover_busy(&g->flip) && !g->settling && !g->flip.reason[0] &&
-		    want != g->cluster)
+		if (!cutover_busy(&g->flip) && !g->settling && !g->recovering &&
+		    (!g->flip.reason[0] || g->begin_after_settle) && want != g->cluster)
 			flip_begin(px, g, want);
 	}
 }
@@ -524,8 +535,11 @@ void flip_begin(proxy *px, group_rt *g, int want)
 {
 	if (!px->flip || cutover_busy(&g->flip) || want == g->cluster)
 		return;
-	if (g->settling || g->recovering) /* members coming back, or first sight */
-		return;                   /* the tick begins it once they are */
+	if (g->settling || g->recovering) { /* members coming back, or first sight */
+		g->begin_after_settle = 1;  /* the tick begins it once they are */
+		return;
+	}
+	g->begin_after_settle = 0;
 	int64_t now = mono_ms();
 	if (cutover_begin(&g->flip, want, now))
 		return;

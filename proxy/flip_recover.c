@@ -100,8 +100,7 @@ static void decide(recover_job *j)
 		snprintf(j->why, sizeof(j->why), "%s", err);
 		return;
 	}
-	if (xlate_group_commits(j->engine, j->here, j->group, NULL, &j->n_here, err,
-	                        sizeof(err))) {
+	if (xlate_group_commits(j->engine, j->here, j->group, NULL, &j->n_here, err, sizeof(err))) {
 		j->outcome = RECOVER_RETRY;
 		snprintf(j->why, sizeof(j->why), "cannot read the group's commits on %s: %s",
 		         name(j->here), err);
@@ -147,7 +146,8 @@ static void decide(recover_job *j)
 			snprintf(j->why, sizeof(j->why),
 			         "no translation for %s-%d (committed %lld on %s): seeding would "
 			         "leave it to auto.offset.reset",
-			         p->topic, (int)p->partition, (long long)p->committed, name(j->other));
+			         p->topic, (int)p->partition, (long long)p->committed,
+			         name(j->other));
 			goto out;
 		}
 	}
@@ -221,8 +221,7 @@ void flip_recover_seen(proxy *px, group_rt *g)
 		return;
 	}
 	routes_changed(px);
-	log_info("event=flip_recover group=%s cluster=%s state=checking", g->id,
-	         name(g->cluster));
+	log_info("event=flip_recover group=%s cluster=%s state=checking", g->id, name(g->cluster));
 }
 
 /* The members seen while held may hold the other cluster's positions: they
@@ -280,15 +279,16 @@ void flip_recover_tick(proxy *px, group_rt *g)
 		if (j->outcome == RECOVER_SEEDED)
 			g->flip.flips++;
 		log_line(j->outcome == RECOVER_NOTREADY ? LOG_WARN : LOG_INFO,
-		    "event=flip_recover group=%s cluster=%s result=%s held_ms=%lld commits_here=%zu "
-		    "commits_other=%zu from=%s partitions=%zu exact=%zu checkpoint=%zu "
-		    "conservative=%zu none=%zu rereads_max=%lld seeded=%zu seed_how=%s "
-		    "settling=%d reason=\"%s\"",
-		    g->id, name(g->cluster), result[j->outcome], (long long)held, j->n_here,
-		    j->n_other, name(j->other), j->sum.parts, j->sum.exact, j->sum.checkpoint,
-		    j->sum.conservative, j->sum.none, (long long)j->sum.rereads_max,
-		    j->seed.committed, j->seed.how ? j->seed.how : "none", g->settling ? g->settle_need : 0,
-		    j->why);
+		         "event=flip_recover group=%s cluster=%s result=%s held_ms=%lld "
+		         "commits_here=%zu "
+		         "commits_other=%zu from=%s partitions=%zu exact=%zu checkpoint=%zu "
+		         "conservative=%zu none=%zu rereads_max=%lld seeded=%zu seed_how=%s "
+		         "settling=%d reason=\"%s\"",
+		         g->id, name(g->cluster), result[j->outcome], (long long)held, j->n_here,
+		         j->n_other, name(j->other), j->sum.parts, j->sum.exact, j->sum.checkpoint,
+		         j->sum.conservative, j->sum.none, (long long)j->sum.rereads_max,
+		         j->seed.committed, j->seed.how ? j->seed.how : "none",
+		         g->settling ? g->settle_need : 0, j->why);
 	}
 	job_free(j);
 	routes_changed(px);

@@ -100,34 +100,35 @@ static void decide(recover_job *j)
 		snprintf(j->why, sizeof(j->why), "%s", err);
 		return;
 	}
-	if (xlate_group_commits(j->engine, j->here, j->group, NULL, &j->n_here, err, sizeof(err))) {
+	char err_here[600] = "", err_other[600] = "";
+	long here = -1, other = -1;
+	if (xlate_group_commits(j->engine, j->here, j->group, NULL, &j->n_here, err_here,
+	                        sizeof(err_here)) == 0)
+		here = (long)j->n_here;
+	if (xlate_group_commits(j->engine, j->other, j->group, NULL, &j->n_other, err_other,
+	                        sizeof(err_other)) == 0)
+		other = (long)j->n_other;
+	switch (flip_recover_decide(here, other)) {
+	case FLIP_RECOVER_RETRY:
 		j->outcome = RECOVER_RETRY;
 		snprintf(j->why, sizeof(j->why), "cannot read the group's commits on %s: %s",
-		         name(j->here), err);
+		         name(here < 0 ? j->here : j->other), here < 0 ? err_here : err_other);
 		return;
-	}
-	if (xlate_group_commits(j->engine, j->other, j->group, NULL, &j->n_other, err,
-	                        sizeof(err))) {
-		if (j->n_here) { /* X's offsets are there: serve them, members re-read */
-			j->outcome = RECOVER_REJOIN;
-			snprintf(j->why, sizeof(j->why), "%s not readable (%s)", name(j->other),
-			         err);
-			return;
-		}
-		j->outcome = RECOVER_RETRY;
-		snprintf(j->why, sizeof(j->why), "cannot read the group's commits on %s: %s",
-		         name(j->other), err);
-		return;
-	}
-	if (!j->n_other) {
+	case FLIP_RECOVER_SERVE:
 		j->outcome = RECOVER_SERVE;
 		snprintf(j->why, sizeof(j->why), "no commits on %s", name(j->other));
 		return;
-	}
-	if (j->n_here) {
+	case FLIP_RECOVER_REJOIN: /* X's offsets are there: serve them, members re-read */
 		j->outcome = RECOVER_REJOIN;
-		snprintf(j->why, sizeof(j->why), "%s has the group's commits", name(j->here));
+		if (other < 0)
+			snprintf(j->why, sizeof(j->why), "%s not readable (%s)", name(j->other),
+			         err_other);
+		else
+			snprintf(j->why, sizeof(j->why), "%s has the group's commits",
+			         name(j->here));
 		return;
+	case FLIP_RECOVER_FLIP:
+		break;
 	}
 	/* the flip from Y had not seeded X: run it here (no member is in X's
 	 * group: its requests were held since this process started) */

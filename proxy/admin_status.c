@@ -247,6 +247,8 @@ static cJSON *groups_json(proxy *px)
 		cJSON_AddStringToObject(e, "state", cutover_state_name(f->state));
 		/* flipped, fetches held until the members read the seeded offsets */
 		cJSON_AddBoolToObject(e, "settling", g->settling);
+		/* first sight: held until its commits are checked (flip_recover.c) */
+		cJSON_AddBoolToObject(e, "recovering", g->recovering);
 		if (cutover_busy(f)) {
 			cJSON *fl = cJSON_AddObjectToObject(e, "flip");
 			cJSON_AddStringToObject(fl, "from", cluster_name(f->cluster));

@@ -253,12 +253,23 @@ static void fail(proxy *px, group_rt *g, const char *why, flip_job *j)
 	int released = g->flip.state != CUTOVER_FREEZING;
 	cutover_fail(&g->flip, why, now);
 	metrics_flip_observe(px->metrics, g->id, from, to, (double)took / 1000.0, 0);
-	/* members that left the old group rejoin it with new ids */
-	for (size_t i = 0; i < g->nmembers;)
-		if (g->members[i].leave)
-			groups_member_drop(g, g->members[i].id, strlen(g->members[i].id));
-		else
-			i++;
+	/* Members that left the old group rejoin it with new ids and read its
+	 * committed offsets. Until they have, fetches stay held (settling): one
+	 * fetching at its kept position would consume records its rejoin then
+	 * reads again, as its commits under the old id are refused. */
+	int left = 0;
+	for (size_t i = 0; i < g->nmembers; i++)
+		if (g->members[i].leave) {
+			g->members[i].cluster = -1; /* marks them for groups_members_to_gone */
+			left++;
+		}
+	if (left) {
+		groups_members_to_gone(g, -1);
+		g->settling = 1;
+		g->settle_ms = now;
+		g->settle_need = left;
+		g->nsettle_seen = 0;
+	}
 	rec_end(g, "failed", j);
 	routes_changed(px);
 	log_error("event=flip_failed group=%s from=%s to=%s state=%s duration_ms=%lld "
@@ -428,6 +439,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	int64_t now = mono_ms();
 	for (size_t i = 0; i < px->groups.n; i++) {
 		group_rt *g = px->groups.v[i];
+		flip_recover_tick(px, g);
 		if (cutover_freeze_over(&g->flip, now, px->cfg->cutover_quiet_ms,
 		                        px->cfg->cutover_freeze_max_ms))
 			freeze_done(px, fc, g, now);
@@ -439,8 +451,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 			             "left came back");
 		/* a route changed again while the flip ran: follow it now */
 		int want = routes_group(&px->cfg->routes, g->id, strlen(g->id));
-		if (!cutover_busy(&g->flip) && !g->settling && !g->flip.reason[0] &&
-		    want != g->cluster)
+		if (!cutover_busy(&g->flip) && !g->settling && !g->recovering &&
+		    (!g->flip.reason[0] || g->begin_after_settle) && want != g->cluster)
 			flip_begin(px, g, want);
 	}
 }
@@ -492,6 +504,8 @@ void flip_stop(proxy *px)
 		event_free(fc->tick);
 	px->xlate = NULL;
 	xlate_engine_stop(fc->engine); /* queued jobs come back as failures */
+	for (size_t i = 0; i < px->groups.n; i++)
+		flip_recover_free(px->groups.v[i]);
 	for (flip_job *j = fc->done; j;) {
 		flip_job *next = j->next;
 		job_free(j);
@@ -521,8 +535,11 @@ void flip_begin(proxy *px, group_rt *g, int want)
 {
 	if (!px->flip || cutover_busy(&g->flip) || want == g->cluster)
 		return;
-	if (g->settling) /* the members are still coming back from the last flip */
-		return;  /* the tick begins it once they are */
+	if (g->settling || g->recovering) { /* members coming back, or first sight */
+		g->begin_after_settle = 1;  /* the tick begins it once they are */
+		return;
+	}
+	g->begin_after_settle = 0;
 	int64_t now = mono_ms();
 	if (cutover_begin(&g->flip, want, now))
 		return;
@@ -551,7 +568,9 @@ void flip_snapshot(proxy *px, flip_view_fn fn, void *arg)
 		const flip_rec *r = g->flip_rec;
 		flip_view v = {
 		    .group = g->id,
-		    .state = g->settling ? "settling" : cutover_state_name(g->flip.state),
+		    .state = g->recovering ? "recovering"
+		             : g->settling ? "settling"
+		                           : cutover_state_name(g->flip.state),
 		    .cluster = name(g->cluster),
 		    .to = name(g->flip.to),
 		    .started_ms = r ? r->started_wall : 0,

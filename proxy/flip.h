@@ -70,6 +70,18 @@ void flip_member_resumed(proxy *px, group_rt *g, int client_id);
 /* Ends settling (all members back, or the deadline): fetches released. */
 void flip_settled(proxy *px, group_rt *g, const char *why);
 
+/* ---- recovery on first sight (flip_recover.c) ---- */
+
+/* g was just seen for the first time by this process: with translation
+ * configured it is held (g->recovering) until its commits on both clusters
+ * say where it can be served safely, the flip a killed process left
+ * unfinished being run here if needed. */
+void flip_recover_seen(proxy *px, group_rt *g);
+/* On the flip timer: applies g's finished check. */
+void flip_recover_tick(proxy *px, group_rt *g);
+/* After the engine stopped: frees g's check. */
+void flip_recover_free(group_rt *g);
+
 /* ---- read-only view, for status and metrics ---- */
 
 typedef struct flip_partition_view {

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "proxy/flip.h"
 #include "proxy/log.h"
 #include "proxy/proxy.h"
 #include "proxy/view.h"
@@ -43,6 +44,7 @@ group_rt *groups_get(proxy *px, const char *id, size_t len, int create)
 	gs->v[gs->n++] = g;
 	view_update(px);
 	log_info("group=%s event=group_seen cluster=%s", g->id, config_cluster_names[g->cluster]);
+	flip_recover_seen(px, g); /* a flip a killed process left unfinished */
 	return g;
 }
 

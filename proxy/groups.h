@@ -38,6 +38,10 @@ typedef struct group_rt {
 	int settling;                      /* flipped: fetches stay held until the members that left
 	                                      the old cluster have read the seeded offsets at the new
 	                                      coordinator (flip.c) */
+	int recovering;                    /* first sight: held until its commits are checked
+	                                      (flip_recover.c) */
+	void *recover_io;                  /* that check's job (flip_recover.c) */
+	int begin_after_settle;            /* a reload asked for a flip while settling */
 	int64_t settle_ms;                 /* when settling began */
 	int settle_need;                   /* members that left the old cluster */
 	int settle_seen[GROUP_SETTLE_MAX]; /* connections that read offsets since */

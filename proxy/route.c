@@ -348,11 +348,11 @@ static int group_request(client *c, const wire_req_header *h, pending *p, struct
 	wire_str inst, member = member_of(h, d, &inst);
 	if (h->api_key == WIRE_API_LEAVE_GROUP)
 		members_leaving(g, h, d);
-	else if (g->cluster == home)
+	else if (g->cluster == home || g->recovering)
 		flip_member_seen(px, g, c, member, inst);
 	if (h->api_key == WIRE_API_OFFSET_COMMIT || h->api_key == WIRE_API_TXN_OFFSET_COMMIT)
 		cutover_saw_commit(&g->flip, now_ms());
-	if (g->cluster == home && fenced_api(h->api_key) && flip_fenced(g)) {
+	if (fenced_api(h->api_key) && (g->recovering || (g->cluster == home && flip_fenced(g)))) {
 		int rc = answer_error(c, h, d, p, KERR_COORDINATOR_LOAD_IN_PROGRESS, a);
 		evbuffer_drain(in, d->len);
 		return rc;

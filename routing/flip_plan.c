@@ -52,3 +52,14 @@ int flip_plan_check(const xlate_group_result *r, char *const *topics, size_t nto
 	}
 	return rc;
 }
+
+flip_recover_decision flip_recover_decide(long here, long other)
+{
+	if (here < 0)
+		return FLIP_RECOVER_RETRY; /* serving X without knowing could lose */
+	if (here > 0)
+		return other == 0 ? FLIP_RECOVER_SERVE : FLIP_RECOVER_REJOIN;
+	if (other < 0)
+		return FLIP_RECOVER_RETRY; /* X empty: the other may hold the commits */
+	return other ? FLIP_RECOVER_FLIP : FLIP_RECOVER_SERVE;
+}

@@ -27,4 +27,19 @@ typedef struct flip_summary {
 int flip_plan_check(const xlate_group_result *r, char *const *topics, size_t ntopics,
                     flip_summary *s, char *why, size_t whylen);
 
+/*
+ * A process seeing a group for the first time (proxy/flip_recover.c): where
+ * may it serve the group routed to cluster X, given how many partitions
+ * have a commit on X (here) and on the other cluster (other); -1 means
+ * the count could not be read.
+ */
+typedef enum {
+	FLIP_RECOVER_SERVE,  /* other has none: the group never moved */
+	FLIP_RECOVER_REJOIN, /* X has commits: serve X, members re-read them */
+	FLIP_RECOVER_FLIP,   /* X has none, other has: run the flip from other */
+	FLIP_RECOVER_RETRY,  /* cannot tell yet: keep holding, ask again */
+} flip_recover_decision;
+
+flip_recover_decision flip_recover_decide(long here, long other);
+
 #endif

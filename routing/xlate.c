@@ -195,6 +195,23 @@ static mm2_client *client_for(xlate_engine *e, mm2_side side, char *err, size_t 
 	return e->client[side];
 }
 
+/*
+ * After a failed group request the side's client is replaced (caller holds
+ * work_mu): librdkafka 2.0.2 can abort in a later coordinator admin request
+ * on a handle whose coordinator went away (rd_kafka_enq_once_del_source_return
+ * "eonce->refcnt > 0", librdkafka issue #4605); a fresh handle finds the
+ * coordinator again.
+ */
+static void client_reset(xlate_engine *e, mm2_side side)
+{
+	if (!e->client[side])
+		return;
+	log_warn("event=translate_client_reset cluster=%s reason=\"a group request failed\"",
+	         side_name[side]);
+	mm2_client_free(e->client[side]);
+	e->client[side] = NULL;
+}
+
 void xlate_group_result_free(xlate_group_result *r)
 {
 	if (!r)
@@ -565,6 +582,8 @@ int xlate_seed_group(xlate_engine *e, const xlate_group_result *res, int describ
 	         res->group, side_name[ts], rep->committed, rep->kept, rep->skipped, rep->how);
 	rc = 0;
 out:
+	if (rc)
+		client_reset(e, ts);
 	pthread_mutex_unlock(&e->work_mu);
 	if (ask)
 		rd_kafka_topic_partition_list_destroy(ask);
@@ -626,6 +645,56 @@ int xlate_engine_run(xlate_engine *e, void (*fn)(void *arg, int stopping), void 
 	pthread_cond_signal(&e->q_cond);
 	pthread_mutex_unlock(&e->q_mu);
 	return 0;
+}
+
+static size_t count_commits(const rd_kafka_topic_partition_list_t *l)
+{
+	size_t n = 0;
+	for (int i = 0; l && i < l->cnt; i++)
+		n += !l->elems[i].err && l->elems[i].offset >= 0;
+	return n;
+}
+
+int xlate_group_commits(xlate_engine *e, int cluster, const char *group, const char *const *topics,
+                        size_t *n, char *err, size_t errlen)
+{
+	*n = 0;
+	if (!xlate_engine_ready(e)) {
+		snprintf(err, errlen, "the translation engine is not ready");
+		return -1;
+	}
+	translate_dir dir = cluster == CLUSTER_LEGACY ? TRANSLATE_FORWARD : TRANSLATE_REVERSE;
+	mm2_side side = cluster == CLUSTER_LEGACY ? MM2_SIDE_SOURCE : MM2_SIDE_TARGET;
+	int rc = -1;
+	rd_kafka_topic_partition_list_t *want = NULL, *got = NULL, *all = NULL;
+	pthread_mutex_lock(&e->work_mu);
+	mm2_client *c = client_for(e, side, err, errlen);
+	if (!c || !(want = group_partitions(e, c, group, dir, topics, err, errlen)))
+		goto out;
+	if (want->cnt > 0 &&
+	    mm2_client_committed(c, group, want, e->mc->fetch_timeout_ms, &got, err, errlen))
+		goto out;
+	/* real Kafka lists every partition of the group; the mock cannot */
+	char why[512];
+	if (mm2_client_committed(c, group, NULL, e->mc->fetch_timeout_ms, &all, why, sizeof(why)) &&
+	    want->cnt == 0) {
+		snprintf(err, errlen, "%s", why);
+		goto out;
+	}
+	size_t a = count_commits(got), b = count_commits(all);
+	*n = a > b ? a : b;
+	rc = 0;
+out:
+	if (rc)
+		client_reset(e, side);
+	pthread_mutex_unlock(&e->work_mu);
+	if (want)
+		rd_kafka_topic_partition_list_destroy(want);
+	if (got)
+		rd_kafka_topic_partition_list_destroy(got);
+	if (all)
+		rd_kafka_topic_partition_list_destroy(all);
+	return rc;
 }
 
 int xlate_group_state(xlate_engine *e, int cluster, const char *group, mm2_group_state *out,

@@ -107,6 +107,13 @@ int xlate_engine_submit(xlate_engine *e, const char *group, translate_dir dir, x
  * release arg. */
 int xlate_engine_run(xlate_engine *e, void (*fn)(void *arg, int stopping), void *arg);
 
+/* How many partitions the group has a committed offset for on one cluster
+ * (legacy: 0 / target: 1): those of mirrored topics (the MM2 data names
+ * them), of topics (that cluster's names, may be NULL) and any other the
+ * broker lists for the group. Blocks: worker threads only. */
+int xlate_group_commits(xlate_engine *e, int cluster, const char *group, const char *const *topics,
+                        size_t *n, char *err, size_t errlen);
+
 /* The group's state on one cluster (legacy: 0 / target: 1, the config's
  * cluster index). Blocks: worker threads only. */
 int xlate_group_state(xlate_engine *e, int cluster, const char *group, mm2_group_state *out,

@@ -79,10 +79,27 @@ static void flip_plan_empty_result(void)
 	CHECK(s.parts == 0 && s.rereads_max == 0);
 }
 
+static void flip_recover_decisions(void)
+{
+	/* a group that never moved (on either cluster) */
+	CHECK(flip_recover_decide(3, 0) == FLIP_RECOVER_SERVE);
+	CHECK(flip_recover_decide(0, 0) == FLIP_RECOVER_SERVE);
+	/* the seed happened (or a flip finished): serve X, members re-read */
+	CHECK(flip_recover_decide(3, 3) == FLIP_RECOVER_REJOIN);
+	CHECK(flip_recover_decide(3, -1) == FLIP_RECOVER_REJOIN);
+	/* killed before the seed: the flip runs here */
+	CHECK(flip_recover_decide(0, 2) == FLIP_RECOVER_FLIP);
+	/* cannot tell: hold */
+	CHECK(flip_recover_decide(-1, 2) == FLIP_RECOVER_RETRY);
+	CHECK(flip_recover_decide(-1, 0) == FLIP_RECOVER_RETRY);
+	CHECK(flip_recover_decide(0, -1) == FLIP_RECOVER_RETRY);
+}
+
 TEST_TABLE(flip_plan_tests) = {
     {"flip_plan_all_answered", flip_plan_all_answered},
     {"flip_plan_missing_answer_stops", flip_plan_missing_answer_stops},
     {"flip_plan_ignores_what_is_not_consumed", flip_plan_ignores_what_is_not_consumed},
     {"flip_plan_empty_result", flip_plan_empty_result},
+    {"flip_recover_decisions", flip_recover_decisions},
     {NULL, NULL},
 };

@@ -1,0 +1,60 @@
+// A kafkajs group member for the flip tests: consumes through turnout until
+// SIGTERM and prints every record's value on stdout, one a line, as it
+// arrives (the test counts them by value: losses and re-reads). Group
+// events (joins, crashes, rebalances) go to stderr for the test's log.
+//
+// usage: node flip_consumer.js <brokers> <topic> <group>
+// (NODE_PATH must point at build/npm/node_modules.)
+'use strict';
+
+const { Kafka, logLevel } = require('kafkajs');
+
+const [brokers, topic, groupId] = process.argv.slice(2);
+if (!brokers || !topic || !groupId) {
+  console.error('usage: flip_consumer.js <brokers> <topic> <group>');
+  process.exit(2);
+}
+
+const toStderr = () => ({ namespace, level, log }) => {
+  const { message, ...rest } = log;
+  console.error(`kafkajs ${level} ${namespace}: ${message} ${JSON.stringify(rest)}`);
+};
+
+const kafka = new Kafka({
+  clientId: 'flip-consumer-kafkajs',
+  brokers: brokers.split(','),
+  logLevel: logLevel.WARN,
+  logCreator: toStderr,
+  retry: { retries: 8, initialRetryTime: 100 },
+});
+
+async function main() {
+  const consumer = kafka.consumer({
+    groupId, sessionTimeout: 6000, heartbeatInterval: 1000, rebalanceTimeout: 10000,
+    metadataMaxAge: 2000,
+  });
+  for (const ev of ['GROUP_JOIN', 'CRASH', 'REBALANCING', 'STOP']) {
+    consumer.on(consumer.events[ev], (e) => console.error(`event ${ev} ${JSON.stringify(e.payload)}`));
+  }
+  let stopping = false;
+  process.on('SIGTERM', async () => {
+    if (stopping) return;
+    stopping = true;
+    await consumer.disconnect().catch(() => {});
+    process.exit(0);
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({
+    autoCommit: true,
+    autoCommitInterval: 500,
+    eachMessage: async ({ message }) => {
+      process.stdout.write(message.value.toString() + '\n');
+    },
+  });
+}
+
+main().catch((err) => {
+  console.error(`flip_consumer failed: ${err && err.stack ? err.stack : err}`);
+  process.exit(1);
+});

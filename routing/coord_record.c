@@ -139,8 +139,8 @@ static int key_split(const char *key, size_t keylen, coord_record *out)
 int coord_record_decode(const void *key, size_t keylen, const void *val, size_t vallen,
                         coord_record *out, const char **why)
 {
-	static const char *const fields[] = {"v",        "group",    "instance", "flip", "state",
-	                                     "cluster",  "members",  "since_ms", "ts_ms", NULL};
+	static const char *const fields[] = {"v",       "group",   "instance", "flip",  "state",
+	                                     "cluster", "members", "since_ms", "ts_ms", NULL};
 	memset(out, 0, sizeof(*out));
 	if (!key || key_split(key, keylen, out)) {
 		*why = "key is not \"group\\ninstance\"";
@@ -169,8 +169,7 @@ int coord_record_decode(const void *key, size_t keylen, const void *val, size_t 
 	int64_t v, members;
 	char state[16], cluster[16];
 	*why = "missing or malformed field";
-	if (take_int(o, "v", 1, 1, &v) ||
-	    take_str(o, "group", out->group, sizeof(out->group), 0) ||
+	if (take_int(o, "v", 1, 1, &v) || take_str(o, "group", out->group, sizeof(out->group), 0) ||
 	    take_str(o, "instance", out->instance, sizeof(out->instance), 0) ||
 	    take_str(o, "flip", out->flip, sizeof(out->flip), 1) ||
 	    take_str(o, "state", state, sizeof(state), 0) ||

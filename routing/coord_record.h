@@ -72,9 +72,9 @@ const char *coord_verdict_name(coord_verdict v);
 
 typedef struct coord_judgement {
 	coord_verdict verdict;
-	int waiting;  /* live sidecars with members still on the old cluster */
-	int released; /* live sidecars released in this flip (self included) */
-	int stale;    /* records ignored for lack of a recent heartbeat */
+	int waiting;                   /* live sidecars with members still on the old cluster */
+	int released;                  /* live sidecars released in this flip (self included) */
+	int stale;                     /* records ignored for lack of a recent heartbeat */
 	char peer[COORD_INSTANCE_MAX]; /* who is waited for, who seeds/seeded, who failed */
 } coord_judgement;
 

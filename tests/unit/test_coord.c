@@ -97,7 +97,8 @@ static void coord_record_rejects(void)
 	coord_record d;
 	for (size_t i = 0; bad[i]; i++) {
 		const char *why = NULL;
-		CHECKF(coord_record_decode(key, strlen(key), bad[i], strlen(bad[i]), &d, &why) == -1 &&
+		CHECKF(coord_record_decode(key, strlen(key), bad[i], strlen(bad[i]), &d, &why) ==
+		               -1 &&
 		           why,
 		       "accepted: %s", bad[i]);
 	}

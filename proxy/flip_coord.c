@@ -79,8 +79,8 @@ void flip_coord_publish(coord *c, proxy *px, group_rt *g)
 	coord_set(c, &r);
 }
 
-coord_verdict flip_coord_judge(coord *c, proxy *px, group_rt *g, int64_t began_wall_ms,
-                               char *why, size_t whylen)
+coord_verdict flip_coord_judge(coord *c, proxy *px, group_rt *g, int64_t began_wall_ms, char *why,
+                               size_t whylen)
 {
 	coord_record self, *peers = NULL;
 	size_t n = 0;

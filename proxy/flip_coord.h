@@ -20,7 +20,7 @@ void flip_coord_publish(coord *c, proxy *px, group_rt *g);
  * wall clock). Logs `event=flip ... coord=wait|go|done` when the verdict
  * or the number of sidecars waited for changes; why says who holds the
  * flip back (WAIT) or who failed (FAIL). */
-coord_verdict flip_coord_judge(coord *c, proxy *px, group_rt *g, int64_t began_wall_ms,
-                               char *why, size_t whylen);
+coord_verdict flip_coord_judge(coord *c, proxy *px, group_rt *g, int64_t began_wall_ms, char *why,
+                               size_t whylen);
 
 #endif

@@ -77,7 +77,8 @@ static void table_apply(coord *c, const coord_record *r, int tombstone)
 		size_t cap = c->captable ? c->captable * 2 : 16;
 		coord_record *t = cap <= TABLE_MAX ? realloc(c->table, cap * sizeof(*t)) : NULL;
 		if (!t) {
-			log_warn("event=coord_table_full topic=%s records=%zu", c->topic, c->ntable);
+			log_warn("event=coord_table_full topic=%s records=%zu", c->topic,
+			         c->ntable);
 			return;
 		}
 		c->table = t;
@@ -150,9 +151,10 @@ static void *coord_main(void *arg)
 				size_t n = c->ntable;
 				pthread_mutex_unlock(&c->mu);
 				if (first)
-					log_info("event=coord_ready topic=%s cluster=%s instance=%s "
-					         "records=%zu",
-					         c->topic, c->cluster, c->instance, n);
+					log_info(
+					    "event=coord_ready topic=%s cluster=%s instance=%s "
+					    "records=%zu",
+					    c->topic, c->cluster, c->instance, n);
 				mm2_rk_status_set(&c->status, "%s", "");
 			} else if (m->err) {
 				mm2_rk_status_set(&c->status, "reading %s on %s: %s", c->topic,
@@ -300,8 +302,7 @@ void coord_set(coord *c, const coord_record *r)
 	pthread_mutex_unlock(&c->mu);
 }
 
-int coord_read(coord *c, const char *group, coord_record **out, size_t *n, char *why,
-               size_t whylen)
+int coord_read(coord *c, const char *group, coord_record **out, size_t *n, char *why, size_t whylen)
 {
 	*out = NULL;
 	*n = 0;
@@ -310,8 +311,8 @@ int coord_read(coord *c, const char *group, coord_record **out, size_t *n, char 
 		pthread_mutex_unlock(&c->mu);
 		char last[256];
 		mm2_rk_status_get(&c->status, last, sizeof(last));
-		snprintf(why, whylen, "control topic %s on %s not read to its end yet%s%s", c->topic,
-		         c->cluster, last[0] ? ": " : "", last);
+		snprintf(why, whylen, "control topic %s on %s not read to its end yet%s%s",
+		         c->topic, c->cluster, last[0] ? ": " : "", last);
 		return -1;
 	}
 	size_t k = 0;

@@ -43,7 +43,7 @@ void coord_flip_id(int from, int to, char *buf, size_t len)
 
 int coord_record_key(const coord_record *r, char *buf, size_t len)
 {
-	if (!r->group[0] || !r->instance[0])
+	if (!r->group[0] || !r->instance[0] || strchr(r->instance, '\n'))
 		return -1;
 	int n = snprintf(buf, len, "%s\n%s", r->group, r->instance);
 	return n < 0 || (size_t)n >= len ? -1 : n;
@@ -120,14 +120,18 @@ static int flip_ok(const char *f)
 	return a >= 0 && b >= 0 && a != b;
 }
 
+/* Splits at the last newline: an instance id never has one (config.c), a
+ * group id may. */
 static int key_split(const char *key, size_t keylen, coord_record *out)
 {
-	const char *nl = memchr(key, '\n', keylen);
+	const char *nl = NULL;
+	for (size_t k = 0; k < keylen; k++)
+		if (key[k] == '\n')
+			nl = key + k;
 	if (!nl || memchr(key, '\0', keylen))
 		return -1;
 	size_t g = (size_t)(nl - key), i = keylen - g - 1;
-	if (!g || !i || g >= sizeof(out->group) || i >= sizeof(out->instance) ||
-	    memchr(nl + 1, '\n', i))
+	if (!g || !i || g >= sizeof(out->group) || i >= sizeof(out->instance))
 		return -1;
 	memcpy(out->group, key, g);
 	out->group[g] = '\0';

@@ -6,7 +6,8 @@
  * has read.
  *
  *   key   = "<group>\n<instance id>" (compaction keeps each sidecar's
- *           latest word about each group)
+ *           latest word about each group; split at the last newline,
+ *           which an instance id never holds)
  *   value = {"v":1,"group":G,"instance":I,"flip":"legacy>target",
  *            "state":"freezing|released|seeded|serving|failed",
  *            "cluster":"legacy|target","members":N,"since_ms":S,"ts_ms":T}

@@ -47,6 +47,16 @@ static void coord_record_round_trip(void)
 	CHECK(!strcmp(d.flip, "legacy>target") && d.state == COORD_RELEASED);
 	CHECK(d.cluster == CLUSTER_LEGACY && d.members == 3 && d.ts_ms == 1733600000123LL);
 	free(v);
+	/* a group id may hold a newline; the instance id never does */
+	snprintf(r.group, sizeof(r.group), "odd\ngroup");
+	char *v2 = coord_record_value(&r);
+	klen = coord_record_key(&r, key, sizeof(key));
+	CHECK(v2 && klen > 0 &&
+	      coord_record_decode(key, (size_t)klen, v2, strlen(v2), &d, &why) == 0 &&
+	      !strcmp(d.group, "odd\ngroup") && !strcmp(d.instance, "pod-a"));
+	free(v2);
+	snprintf(r.group, sizeof(r.group), "orders");
+	klen = coord_record_key(&r, key, sizeof(key));
 	/* tombstone: the key still names the record it deletes */
 	CHECK(coord_record_decode(key, (size_t)klen, NULL, 0, &d, &why) == 1);
 	CHECK(!strcmp(d.instance, "pod-a"));

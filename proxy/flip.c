@@ -522,7 +522,8 @@ int flip_start(proxy *px, char *err, size_t errlen)
 	pthread_mutex_init(&fc->mu, NULL);
 	px->flip = fc;
 	if (!(fc->coord = coord_start(fc->cfg, err, errlen)))
-		return -1; /* flip_stop cleans up */
+		return -1;     /* flip_stop cleans up */
+	px->coord = fc->coord; /* /status shows the sidecars' records */
 	fc->engine = xlate_engine_start(fc->cfg->mirror, &fc->cfg->clusters[CLUSTER_LEGACY],
 	                                &fc->cfg->clusters[CLUSTER_TARGET], err, errlen);
 	fc->tick = event_new(px->base, -1, EV_PERSIST, on_tick, fc);
@@ -556,6 +557,7 @@ void flip_stop(proxy *px)
 		event_free(fc->tick);
 	px->xlate = NULL;
 	xlate_engine_stop(fc->engine); /* queued jobs come back as failures */
+	px->coord = NULL;
 	coord_stop(fc->coord);
 	for (flip_job *j = fc->done; j;) {
 		flip_job *next = j->next;

@@ -330,6 +330,20 @@ int coord_read(coord *c, const char *group, coord_record **out, size_t *n, char 
 	return 0;
 }
 
+void coord_progress_get(coord *c, coord_progress *out)
+{
+	out->topic = c->topic;
+	out->cluster = c->cluster;
+	out->instance = c->instance;
+	out->heartbeat_ms = c->heartbeat_ms;
+	pthread_mutex_lock(&c->mu);
+	out->ready = c->caught_up;
+	out->records = c->ntable;
+	out->skipped = c->bad;
+	pthread_mutex_unlock(&c->mu);
+	mm2_rk_status_get(&c->status, out->last_error, sizeof(out->last_error));
+}
+
 const char *coord_instance(const coord *c)
 {
 	return c->instance;

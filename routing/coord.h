@@ -36,6 +36,17 @@ void coord_set(coord *c, const coord_record *r);
 int coord_read(coord *c, const char *group, coord_record **out, size_t *n, char *why,
                size_t whylen);
 const char *coord_instance(const coord *c);
+
+/* For status: how far the reader is and what went wrong last. */
+typedef struct coord_progress {
+	const char *topic, *cluster, *instance;
+	int heartbeat_ms;
+	int ready;         /* read to its end once */
+	size_t records;    /* (group, instance) records in the table */
+	long long skipped; /* records that did not decode */
+	char last_error[256];
+} coord_progress;
+void coord_progress_get(coord *c, coord_progress *out);
 int coord_heartbeat_ms(const coord *c);
 
 #endif

@@ -207,6 +207,13 @@ def test_group_over_two_sidecars_flips_once(clusters, tmp_path, kind):
         wait_until(lambda: [ln for ln in coord_lines(a, group, "wait")
                             if "waiting_for=1" in ln and "peer=b" in ln], timeout=20,
                    what="a waiting for b\n" + a.log_text()[-3000:])
+        # a's /status shows who it waits for: b, live, serving on legacy
+        st = a.admin_json("/status")[1]
+        assert st["cutover_control"]["instance"] == "a" and st["cutover_control"]["ready"]
+        sidecars = [g for g in st["groups"] if g["group"] == group][0]["sidecars"]
+        b_rec = [x for x in sidecars if x["instance"] == "b"][0]
+        assert b_rec["state"] == "serving" and b_rec["cluster"] == "legacy", sidecars
+        assert b_rec["members"] == 1 and b_rec["heartbeat_age_ms"] < 1500, sidecars
         time.sleep(2)  # b's config lands later
         assert not flip_lines(a, group, "serving"), "a flipped without b"
         move(b, group, "target")

@@ -213,7 +213,9 @@ def test_group_over_two_sidecars_flips_once(clusters, tmp_path, kind):
         sidecars = [g for g in st["groups"] if g["group"] == group][0]["sidecars"]
         b_rec = [x for x in sidecars if x["instance"] == "b"][0]
         assert b_rec["state"] == "serving" and b_rec["cluster"] == "legacy", sidecars
-        assert b_rec["members"] == 1 and b_rec["heartbeat_age_ms"] < 1500, sidecars
+        # (a member that rejoined under a new id is counted until it leaves:
+        # kafka-python's member can show up twice)
+        assert b_rec["members"] >= 1 and b_rec["heartbeat_age_ms"] < 1500, sidecars
         time.sleep(2)  # b's config lands later
         assert not flip_lines(a, group, "serving"), "a flipped without b"
         move(b, group, "target")

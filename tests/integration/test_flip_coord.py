@@ -98,7 +98,7 @@ class Member:
         self.c.close()
 
 
-def start_sidecars(clusters, tmp_path, topic, control, freeze_max_ms):
+def start_sidecars(clusters, tmp_path, topic, control, freeze_max_ms, b_cutover=None):
     for cluster in ("legacy", "target"):
         clusters.ok(f"create {cluster} {topic} {PARTS}")
     clusters.ok(f"create legacy {SYNCS_TOPIC} 1")
@@ -113,6 +113,8 @@ def start_sidecars(clusters, tmp_path, topic, control, freeze_max_ms):
                  "cutover": {"quiet_ms": 1000, "freeze_max_ms": freeze_max_ms,
                              "control_topic": control, "instance_id": name,
                              "heartbeat_ms": 500}}
+        if name == "b":
+            extra["cutover"].update(b_cutover or {})
         out.append(Turnout(clusters, d, extra=extra).start())
     for t in out:
         wait_until(lambda: "event=coord_ready" in t.log_text(), timeout=20,
@@ -331,5 +333,48 @@ def test_sidecar_that_never_follows_rolls_the_flip_back(clusters, tmp_path):
         assert committed(clusters.bootstrap("target"), group, topic) == [-1001] * PARTS
         for t in (a, b):
             assert all(s[1] == "legacy" for s in fetch_switches(t)), fetch_switches(t)
+    finally:
+        stop_all(writer, members, mirror, [a, b])
+
+
+@pytest.mark.parametrize("flavor", ["debian"])
+def test_peer_rollback_rolls_back_the_sidecar_that_followed(clusters, tmp_path):
+    """b follows too late: a rolls back at its freeze_max_ms and writes
+    `failed`; b, still in its (long) freeze then, reaches SNAPSHOT, reads
+    a's failure and rolls back too instead of seeding alone."""
+    topic, group, control = unique_topic("fp"), unique_group("fp"), unique_topic("ctl")
+    a, b = start_sidecars(clusters, tmp_path, topic, control, freeze_max_ms=6000,
+                          b_cutover={"quiet_ms": 6000, "freeze_max_ms": 20000})
+    mirror = Mirror(clusters, tmp_path, topics=[topic],
+                    args=["--offset-lag-max", "10", "--flush-interval-ms", "200"])
+    writer, members = None, []
+    try:
+        writer = Writer(clusters.bootstrap("legacy"), topic)
+        members = [Member("eager", a.bootstrap, topic, group),
+                   Member("eager", a.bootstrap, topic, group),
+                   Member("eager", b.bootstrap, topic, group)]
+        consuming(members)
+        move(a, group, "target")
+        wait_until(lambda: coord_lines(a, group, "wait"), timeout=20,
+                   what="a waiting for b\n" + a.log_text()[-3000:])
+        move(b, group, "target")
+        for t in (a, b):
+            wait_until(lambda: "event=flip_failed" in t.log_text(), timeout=40,
+                       what="rollback\n" + t.log_text()[-3000:])
+        failed_b = [ln for ln in b.log_text().splitlines() if "event=flip_failed" in ln][0]
+        assert "sidecar a rolled back the same flip" in failed_b, failed_b
+        assert coord_lines(b, group, "fail"), b.log_text()[-3000:]
+        for t in (a, b):
+            assert not flip_lines(t, group, "serving"), t.log_text()[-3000:]
+            assert all(x[1] == "legacy" for x in fetch_switches(t)), fetch_switches(t)
+        before = sum(len(m.got) for m in members)
+        wait_until(lambda: sum(len(m.got) for m in members) >= before + 100, timeout=40,
+                   what="consumption on legacy after both rolled back")
+        writer.stop()
+        sent = list(writer.sent)
+        wait_until(lambda: set(sent) <= set(all_got(members)), timeout=40,
+                   what="every record consumed")
+        assert committed(clusters.bootstrap("target"), group, topic) == [-1001] * PARTS
+        print(f"peer rollback: lost 0, b's reason: {failed_b.split('reason=')[1][:120]}")
     finally:
         stop_all(writer, members, mirror, [a, b])

@@ -158,7 +158,7 @@ FUZZ_TARGETS  := $(addprefix $(BUILD)/fuzz/fuzz_,$(SCHEMA_STEMS)) $(BUILD)/fuzz/
 	$(BUILD)/fuzz/fuzz_config $(BUILD)/fuzz/fuzz_scram $(BUILD)/fuzz/fuzz_awscreds \
 	$(BUILD)/fuzz/fuzz_sasl $(BUILD)/fuzz/fuzz_mm2_checkpoint $(BUILD)/fuzz/fuzz_mm2_offset_sync \
 	$(BUILD)/fuzz/fuzz_admission $(BUILD)/fuzz/fuzz_yaml $(BUILD)/fuzz/fuzz_inplace \
-	$(BUILD)/fuzz/fuzz_admin_text $(BUILD)/fuzz/fuzz_recbatch
+	$(BUILD)/fuzz/fuzz_admin_text $(BUILD)/fuzz/fuzz_recbatch $(BUILD)/fuzz/fuzz_coord_record
 
 $(BUILD)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(call obj,fuzzobj,proxy/config.c proxy/log.c \
 		proxy/secconfig.c routing/cfgjson.c routing/routes.c \
@@ -195,6 +195,12 @@ $(BUILD)/fuzz/fuzz_mm2_offset_sync: tests/fuzz/fuzz_mm2_records.c \
 		$(call obj,fuzzobj,routing/mm2_records.c routing/mm2_names.c)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer -DFUZZ_CHECKPOINT=0 $^ -o $@
+
+# Records sidecars write to the cutover control topic (routing/coord_record.c).
+$(BUILD)/fuzz/fuzz_coord_record: tests/fuzz/fuzz_coord_record.c \
+		$(call obj,fuzzobj,routing/coord_record.c routing/cfgjson.c)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer $^ -o $@ -lcjson -lm
 
 $(BUILD)/fuzz/fuzz_admission: tests/fuzz/fuzz_admission.c \
 		$(call obj,fuzzobj,proxy/inject.c proxy/inject_review.c)
@@ -247,6 +253,7 @@ $(BUILD)/fuzz/corpus/.stamp: $(BUILD)/fuzz/mkcorpus $(wildcard tests/fuzz/seeds/
 	cp -r tests/fuzz/seeds/yaml $(BUILD)/fuzz/corpus/yaml
 	cp -r tests/fuzz/seeds/admin_text $(BUILD)/fuzz/corpus/admin_text
 	cp -r tests/fuzz/seeds/recbatch $(BUILD)/fuzz/corpus/recbatch
+	cp -r tests/fuzz/seeds/coord_record $(BUILD)/fuzz/corpus/coord_record
 	bash tests/fuzz/inplace_seeds.sh $(BUILD)/fuzz/corpus
 	@touch $@
 

@@ -8,6 +8,8 @@
 #include "proxy/admin_status.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -15,6 +17,7 @@
 #include "proxy/commands.h"
 #include "proxy/metrics.h"
 #include "proxy/proxy.h"
+#include "routing/coord.h"
 #include "routing/mirror_config.h"
 #include "routing/translate.h"
 #include "routing/xlate.h"
@@ -233,6 +236,51 @@ static cJSON *translation_json(proxy *px, const char *group)
 	return o;
 }
 
+/* Every sidecar's latest record about a group on the control topic: who
+ * a flip waits for. */
+static cJSON *sidecars_json(proxy *px, const char *group)
+{
+	coord_record *r = NULL;
+	size_t n = 0;
+	char why[300];
+	if (!px->coord || coord_read(px->coord, group, &r, &n, why, sizeof(why)))
+		return cJSON_CreateNull();
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	cJSON *a = cJSON_CreateArray();
+	for (size_t i = 0; a && i < n; i++) {
+		cJSON *e = cJSON_CreateObject();
+		cJSON_AddStringToObject(e, "instance", r[i].instance);
+		cJSON_AddStringToObject(e, "state", coord_state_name(r[i].state));
+		cJSON_AddStringToObject(e, "flip", r[i].flip);
+		cJSON_AddStringToObject(e, "cluster", cluster_name(r[i].cluster));
+		cJSON_AddNumberToObject(e, "members", r[i].members);
+		cJSON_AddNumberToObject(e, "heartbeat_age_ms", (double)(now - r[i].ts_ms));
+		cJSON_AddItemToArray(a, e);
+	}
+	free(r);
+	return a;
+}
+
+static cJSON *control_json(proxy *px)
+{
+	if (!px->coord)
+		return cJSON_CreateNull();
+	coord_progress p;
+	coord_progress_get(px->coord, &p);
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "topic", p.topic);
+	cJSON_AddStringToObject(o, "cluster", p.cluster);
+	cJSON_AddStringToObject(o, "instance", p.instance);
+	cJSON_AddNumberToObject(o, "heartbeat_ms", p.heartbeat_ms);
+	cJSON_AddBoolToObject(o, "ready", p.ready);
+	cJSON_AddNumberToObject(o, "records", (double)p.records);
+	cJSON_AddNumberToObject(o, "skipped", (double)p.skipped);
+	cJSON_AddStringToObject(o, "last_error", p.last_error);
+	return o;
+}
+
 static cJSON *groups_json(proxy *px)
 {
 	cJSON *a = cJSON_CreateArray();
@@ -282,6 +330,7 @@ static cJSON *groups_json(proxy *px)
 		for (size_t j = 0; j < g->ntopics; j++)
 			cJSON_AddItemToArray(t, cJSON_CreateString(g->topics[j]));
 		cJSON_AddItemToObject(e, "translation", translation_json(px, g->id));
+		cJSON_AddItemToObject(e, "sidecars", sidecars_json(px, g->id));
 		cJSON_AddItemToArray(a, e);
 	}
 	return a;
@@ -343,5 +392,6 @@ cJSON *admin_status_json(proxy *px)
 	cJSON_AddItemToObject(o, "routes", routes_json(px));
 	cJSON_AddItemToObject(o, "groups", groups_json(px));
 	cJSON_AddItemToObject(o, "mirror", mirror_json(px));
+	cJSON_AddItemToObject(o, "cutover_control", control_json(px));
 	return o;
 }

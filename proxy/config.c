@@ -11,8 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "routing/mirror_config.h"
+#include "routing/routes.h"
 
 static int split_hostport(const char *s, char **host, int *port)
 {
@@ -173,12 +175,48 @@ static int parse_log(const cJSON *root, config *c, char *err, size_t errlen)
 	return 0;
 }
 
-/* "cutover": how long a flip waits for a group's last commits (flip.c). */
+/* An instance id or topic name: printable ASCII without spaces or quotes,
+ * since both end up in record keys and log lines. */
+static int plain_name(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > max)
+		return 0;
+	for (; *s; s++)
+		if (*s <= ' ' || *s > '~' || *s == '"' || *s == '\\')
+			return 0;
+	return 1;
+}
+
+/* This sidecar's default name on the control topic: POD_NAME (Kubernetes
+ * sets it per replica) or host-pid. */
+static char *default_instance_id(void)
+{
+	const char *pod = getenv("POD_NAME");
+	if (pod && plain_name(pod, 120))
+		return strdup(pod);
+	char host[128] = "", buf[160];
+	if (gethostname(host, sizeof(host) - 1))
+		snprintf(host, sizeof(host), "turnout");
+	host[sizeof(host) - 1] = '\0';
+	snprintf(buf, sizeof(buf), "%.100s-%ld", host, (long)getpid());
+	return strdup(buf);
+}
+
+/* "cutover": how long a flip waits for a group's last commits (flip.c) and
+ * where the sidecars coordinate it (coord.c). */
 static int parse_cutover(const cJSON *root, config *c, char *err, size_t errlen)
 {
-	long quiet = 5000, max = 30000;
+	long quiet = 5000, max = 30000, heartbeat = 2000;
+	const char *topic = "__turnout_cutover", *cluster = "legacy", *instance = NULL;
 	const cJSON *o = cJSON_GetObjectItemCaseSensitive(root, "cutover");
-	static const char *const keys[] = {"quiet_ms", "freeze_max_ms", NULL};
+	static const char *const keys[] = {"quiet_ms",
+	                                   "freeze_max_ms",
+	                                   "control_topic",
+	                                   "control_cluster",
+	                                   "instance_id",
+	                                   "heartbeat_ms",
+	                                   NULL};
 	if (o) {
 		if (!cJSON_IsObject(o))
 			return cfg_fail(err, errlen, "cutover", "must be an object");
@@ -186,7 +224,11 @@ static int parse_cutover(const cJSON *root, config *c, char *err, size_t errlen)
 		if (cfg_only_keys(o, keys, "cutover", err, errlen))
 			return -1;
 		if (get_int(o, "quiet_ms", 100, 600000, &quiet, inner, sizeof(inner)) ||
-		    get_int(o, "freeze_max_ms", 100, 3600000, &max, inner, sizeof(inner))) {
+		    get_int(o, "freeze_max_ms", 100, 3600000, &max, inner, sizeof(inner)) ||
+		    get_int(o, "heartbeat_ms", 100, 60000, &heartbeat, inner, sizeof(inner)) ||
+		    get_str(o, "control_topic", &topic, inner, sizeof(inner)) ||
+		    get_str(o, "control_cluster", &cluster, inner, sizeof(inner)) ||
+		    get_str(o, "instance_id", &instance, inner, sizeof(inner))) {
 			snprintf(err, errlen, "cutover.%s", inner);
 			return -1;
 		}
@@ -194,8 +236,26 @@ static int parse_cutover(const cJSON *root, config *c, char *err, size_t errlen)
 			return cfg_fail(err, errlen, "cutover.freeze_max_ms",
 			                "must be at least cutover.quiet_ms");
 	}
+	if (!routes_valid_topic(topic, strlen(topic)))
+		return cfg_fail(err, errlen, "cutover.control_topic",
+		                "not a valid Kafka topic name");
+	if (instance && !plain_name(instance, 120))
+		return cfg_fail(err, errlen, "cutover.instance_id",
+		                "must be 1 to 120 printable characters without spaces or quotes");
+	if (strcmp(cluster, "legacy") == 0)
+		c->cutover_control_cluster = CLUSTER_LEGACY;
+	else if (strcmp(cluster, "target") == 0)
+		c->cutover_control_cluster = CLUSTER_TARGET;
+	else
+		return cfg_fail(err, errlen, "cutover.control_cluster",
+		                "must be \"legacy\" or \"target\"");
 	c->cutover_quiet_ms = (int)quiet;
 	c->cutover_freeze_max_ms = (int)max;
+	c->cutover_heartbeat_ms = (int)heartbeat;
+	c->cutover_control_topic = strdup(topic);
+	c->cutover_instance_id = instance ? strdup(instance) : default_instance_id();
+	if (!c->cutover_control_topic || !c->cutover_instance_id)
+		return cfg_fail(err, errlen, "cutover", "out of memory");
 	return 0;
 }
 
@@ -372,6 +432,8 @@ void config_free(config *c)
 	free(c->service);
 	free(c->admin.host);
 	free(c->admin.token_file);
+	free(c->cutover_control_topic);
+	free(c->cutover_instance_id);
 	routes_free(&c->routes);
 	free(c);
 }

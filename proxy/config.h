@@ -46,6 +46,10 @@ typedef struct config {
 	struct mirror_config *mirror;  /* "mirror" (MM2 offset translation); NULL if absent */
 	int cutover_quiet_ms;          /* a flip's freeze ends after this long without a commit */
 	int cutover_freeze_max_ms;     /* ... or at the latest after this long */
+	char *cutover_control_topic;   /* compacted topic the sidecars coordinate flips on */
+	int cutover_control_cluster;   /* the cluster that holds it (CLUSTER_LEGACY default) */
+	char *cutover_instance_id;     /* this sidecar's name there (POD_NAME, host-pid) */
+	int cutover_heartbeat_ms;      /* how often this sidecar's records are written again */
 } config;
 
 /* Parses JSON text. On error returns NULL and writes "field: what is wrong". */

@@ -6,12 +6,16 @@
  *   NOT_LEADER_OR_FOLLOWER (route.c/view.c); commits still pass.
  *   tick (loop, 100 ms): freeze over and engine ready -> cutover_frozen
  *   (RELEASING, fenced) and flip_release_members (LeaveGroup per member).
- *   tick: every member gone -> cutover_released (SNAPSHOT) and
- *   xlate_engine_run(work, job).
- *   worker (work): wait until the old group is empty on its cluster ->
- *   translate its final commits -> flip_plan_check -> xlate_seed_group ->
- *   job on the done list (mutex).
+ *   tick: every member gone -> cutover_released (SNAPSHOT).
+ *   tick, SNAPSHOT: the other sidecars' word on the control topic
+ *   (flip_coord.c): wait until none of them serves the group on the old
+ *   cluster; then GO (this sidecar seeds: xlate_engine_run(work, job)),
+ *   DONE (a peer seeded: SERVING(to) at once), or FAIL (a peer rolled back).
+ *   worker (work): where the broker describes groups, also wait until the
+ *   old group is empty -> translate its final commits -> flip_plan_check ->
+ *   xlate_seed_group -> job on the done list (mutex).
  *   tick: pops jobs -> SERVING(to) (g->cluster, settling) or cutover_fail.
+ *   Every tick also hands each group's state to the control topic.
  *
  * A job is owned by flip_ctl from submit until the tick frees it; the group
  * table outlives the engine (flip_stop runs before groups_free).
@@ -24,10 +28,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "proxy/flip_coord.h"
 #include "proxy/log.h"
 #include "proxy/metrics.h"
 #include "proxy/proxy.h"
 #include "proxy/view.h"
+#include "routing/coord.h"
 #include "routing/flip_plan.h"
 #include "routing/xlate.h"
 #include "wire/api.h"
@@ -68,6 +74,7 @@ struct flip_ctl {
 	xlate_engine *engine;
 	config *cfg; /* the snapshot the engine reads its settings from */
 	struct event *tick;
+	coord *coord; /* the control topic the sidecars coordinate flips on */
 	pthread_mutex_t mu;
 	flip_job *done; /* finished on the worker, not yet applied */
 };
@@ -280,6 +287,8 @@ static void fail(proxy *px, group_rt *g, const char *why, flip_job *j)
 	          released ? ", members rejoin there and read its committed offsets" : "");
 }
 
+static size_t serve_new_cluster(proxy *px, group_rt *g, int from, flip_job *j);
+
 static void apply(proxy *px, flip_job *j)
 {
 	group_rt *g = groups_get(px, j->group, strlen(j->group), 0);
@@ -311,6 +320,31 @@ static void apply(proxy *px, flip_job *j)
 		return;
 	}
 	cutover_seeded(&g->flip, j->seeded_ms);
+	size_t released = serve_new_cluster(px, g, from, j);
+	log_info("event=flip group=%s state=serving from=%s to=%s pause_ms=%lld seed_ms=%lld "
+	         "seeded=%zu kept=%zu skipped=%zu seed_how=%s rereads_max=%lld settling=%zu",
+	         g->id, name(from), name(g->cluster), (long long)g->flip.last_pause_ms,
+	         (long long)(j->seeded_ms - j->translated_ms), j->seed.committed, j->seed.kept,
+	         j->seed.skipped, j->seed.how ? j->seed.how : "none", (long long)j->sum.rereads_max,
+	         released);
+}
+
+/* A peer seeded the group on the new cluster (coord DONE): this sidecar's
+ * members, already out of the old group, go there and read those offsets. */
+static void peer_seeded(proxy *px, group_rt *g, int64_t now)
+{
+	int from = g->flip.cluster;
+	cutover_snapshot_done(&g->flip, now);
+	cutover_translated(&g->flip, now);
+	cutover_seeded(&g->flip, now);
+	size_t released = serve_new_cluster(px, g, from, NULL);
+	log_info("event=flip group=%s state=serving from=%s to=%s pause_ms=%lld seed_ms=0 "
+	         "seeded=0 kept=0 skipped=0 seed_how=peer rereads_max=-1 settling=%zu",
+	         g->id, name(from), name(g->cluster), (long long)g->flip.last_pause_ms, released);
+}
+
+static size_t serve_new_cluster(proxy *px, group_rt *g, int from, flip_job *j)
+{
 	metrics_flip_observe(px->metrics, g->id, from, g->flip.cluster,
 	                     (double)g->flip.last_pause_ms / 1000.0, 1);
 	g->cluster = g->flip.cluster;
@@ -327,12 +361,7 @@ static void apply(proxy *px, flip_job *j)
 	g->nsettle_seen = 0;
 	rec_end(g, "ok", j);
 	routes_changed(px);
-	log_info("event=flip group=%s state=serving from=%s to=%s pause_ms=%lld seed_ms=%lld "
-	         "seeded=%zu kept=%zu skipped=%zu seed_how=%s rereads_max=%lld settling=%zu",
-	         g->id, name(from), name(g->cluster), (long long)g->flip.last_pause_ms,
-	         (long long)(j->seeded_ms - j->translated_ms), j->seed.committed, j->seed.kept,
-	         j->seed.skipped, j->seed.how ? j->seed.how : "none", (long long)j->sum.rereads_max,
-	         released);
+	return released;
 }
 
 static flip_job *job_new(flip_ctl *fc, group_rt *g)
@@ -389,6 +418,42 @@ static void freeze_done(proxy *px, flip_ctl *fc, group_rt *g, int64_t now)
 	flip_release_members(px, g);
 }
 
+/* SNAPSHOT: the other sidecars decide (flip_coord.c); this one seeds, or
+ * follows a peer that did, or rolls back with a peer, or gives up at the
+ * deadline naming who it waited for. */
+static void snapshot(proxy *px, flip_ctl *fc, group_rt *g, int64_t now)
+{
+	flip_rec *r = rec_of(g);
+	char why[600];
+	coord_verdict v =
+	    flip_coord_judge(fc->coord, px, g, r ? r->started_wall : 0, why, sizeof(why));
+	if (v == COORD_DONE) {
+		peer_seeded(px, g, now);
+		return;
+	}
+	if (v == COORD_FAIL) {
+		fail(px, g, why, NULL);
+		return;
+	}
+	if (v == COORD_WAIT) {
+		if (now - g->flip.began_ms < px->cfg->cutover_freeze_max_ms)
+			return;
+		char msg[800];
+		snprintf(msg, sizeof(msg),
+		         "freeze_max_ms (%d) passed waiting for the other sidecars: %s",
+		         px->cfg->cutover_freeze_max_ms, why);
+		fail(px, g, msg, NULL);
+		return;
+	}
+	flip_job *j = job_new(fc, g);
+	if (!j || xlate_engine_run(fc->engine, work, j)) {
+		job_free(j);
+		fail(px, g, "cannot queue the translation (out of memory or stopping)", NULL);
+		return;
+	}
+	g->flip_io = j;
+}
+
 /* RELEASING: once every member is out of the old group, the engine takes
  * over (or the flip gives up at the deadline). */
 static void releasing(proxy *px, flip_ctl *fc, group_rt *g, int64_t now)
@@ -407,14 +472,8 @@ static void releasing(proxy *px, flip_ctl *fc, group_rt *g, int64_t now)
 		return;
 	}
 	int64_t took = now - g->flip.state_ms;
+	(void)fc;
 	cutover_released(&g->flip, now);
-	flip_job *j = job_new(fc, g);
-	if (!j || xlate_engine_run(fc->engine, work, j)) {
-		job_free(j);
-		fail(px, g, "cannot queue the translation (out of memory or stopping)", NULL);
-		return;
-	}
-	g->flip_io = j;
 	log_info("event=flip group=%s state=snapshot from=%s to=%s release_ms=%lld direction=%s",
 	         g->id, name(g->flip.cluster), name(g->flip.to), (long long)took,
 	         g->flip.cluster == CLUSTER_LEGACY ? "forward" : "reverse");
@@ -445,6 +504,9 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 			freeze_done(px, fc, g, now);
 		else if (g->flip.state == CUTOVER_RELEASING)
 			releasing(px, fc, g, now);
+		else if (g->flip.state == CUTOVER_SNAPSHOT && !g->flip_io)
+			snapshot(px, fc, g, now);
+		flip_coord_publish(fc->coord, px, g);
 		if (g->settling && now - g->settle_ms >= px->cfg->cutover_freeze_max_ms)
 			flip_settled(px, g,
 			             "settle deadline (freeze_max_ms): not every member that "
@@ -471,6 +533,9 @@ int flip_start(proxy *px, char *err, size_t errlen)
 	fc->cfg = px->cfg;
 	pthread_mutex_init(&fc->mu, NULL);
 	px->flip = fc;
+	if (!(fc->coord = coord_start(fc->cfg, err, errlen)))
+		return -1;     /* flip_stop cleans up */
+	px->coord = fc->coord; /* /status shows the sidecars' records */
 	fc->engine = xlate_engine_start(fc->cfg->mirror, &fc->cfg->clusters[CLUSTER_LEGACY],
 	                                &fc->cfg->clusters[CLUSTER_TARGET], err, errlen);
 	fc->tick = event_new(px->base, -1, EV_PERSIST, on_tick, fc);
@@ -506,6 +571,8 @@ void flip_stop(proxy *px)
 	xlate_engine_stop(fc->engine); /* queued jobs come back as failures */
 	for (size_t i = 0; i < px->groups.n; i++)
 		flip_recover_free(px->groups.v[i]);
+	px->coord = NULL;
+	coord_stop(fc->coord);
 	for (flip_job *j = fc->done; j;) {
 		flip_job *next = j->next;
 		job_free(j);
@@ -543,6 +610,7 @@ void flip_begin(proxy *px, group_rt *g, int want)
 	int64_t now = mono_ms();
 	if (cutover_begin(&g->flip, want, now))
 		return;
+	g->coord_said = g->coord_waiting = 0;
 	flip_rec *r = rec_of(g);
 	if (r) {
 		r->started_wall = wall_ms();

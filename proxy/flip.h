@@ -7,9 +7,11 @@
  *   RELEASING (G fenced on the old cluster for this sidecar's members; each
  *   of them is made to leave the old group with a LeaveGroup turnout sends
  *   on the member's own coordinator connection, flip_members.c) -> every
- *   member gone: SNAPSHOT (engine worker: wait until the old group is empty
- *   on the broker, i.e. every sidecar let go; read the final commits,
- *   translate, judge (routing/flip_plan.h), seed on the new cluster) -> the
+ *   member gone: SNAPSHOT (the other sidecars' records on the control
+ *   topic say when every sidecar let go, flip_coord.c; then either a peer
+ *   seeds and this one follows, or this one does on the engine worker: read
+ *   the final commits, translate, judge (routing/flip_plan.h), seed on the
+ *   new cluster) -> the
  *   loop applies the outcome: SERVING(to) with the members settling, or
  *   cutover_fail back to SERVING(from).
  *

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 
+#include "routing/commit_moves.h"
 #include "routing/cutover.h"
 
 typedef struct proxy proxy;
@@ -50,6 +51,9 @@ typedef struct group_rt {
 	size_t nmembers, capmembers;
 	char **gone; /* member ids that left the old cluster in the last flip */
 	size_t ngone;
+	commit_moves commits; /* last offset committed per partition (route.c) */
+	int coord_said;       /* the judge's last verdict logged, +1 (flip_coord.c) */
+	int coord_waiting;    /* ... and how many sidecars it waited for */
 } group_rt;
 
 typedef struct groups {

@@ -82,11 +82,12 @@ struct proxy {
 	struct event *janitor;       /* empties justfree */
 	struct event *sigterm, *sigint;
 	int next_client_id;
-	groups groups;                      /* consumer groups seen, where each is served */
-	struct metrics *metrics;            /* counters behind /metrics (metrics.h) */
-	struct admin_server *admin;         /* the admin HTTP server (admin.c); NULL if disabled */
-	struct xlate_engine *xlate;         /* the translation engine while one runs, set by its
-	                                       owner; admin reads readiness and freshness here */
+	groups groups;              /* consumer groups seen, where each is served */
+	struct metrics *metrics;    /* counters behind /metrics (metrics.h) */
+	struct admin_server *admin; /* the admin HTTP server (admin.c); NULL if disabled */
+	struct coord *coord;        /* the cutover control topic client while flips run (flip.c) */
+	struct xlate_engine *xlate; /* the translation engine while one runs, set by its
+	                               owner; admin reads readiness and freshness here */
 	topic_ids topic_ids[CLUSTER_COUNT]; /* topic id -> name, per cluster */
 	unsigned route_gen;                 /* bumped whenever a topic changes cluster */
 	int uniform_cluster;                /* view_update(): all routes on one cluster, or -1 */

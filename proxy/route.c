@@ -315,6 +315,21 @@ static wire_str member_of(const wire_req_header *h, const decoded *d, wire_str *
 	return none;
 }
 
+/* 1 if the commit moves an offset of the group: only those keep a flip's
+ * freeze open (some clients repeat the same commit every interval). */
+static int commit_moves_offsets(group_rt *g, const wire_offset_commit_req *oc)
+{
+	int moved = 0;
+	for (int32_t i = 0; i < oc->topics.n; i++) {
+		const wire_offset_commit_req_topic *t = &oc->topics.v[i];
+		for (int32_t k = 0; t->name.len > 0 && k < t->partitions.n; k++)
+			moved |= commit_moves_note(&g->commits, t->name.p, (size_t)t->name.len,
+			                           t->partitions.v[k].partition_index,
+			                           t->partitions.v[k].committed_offset);
+	}
+	return moved;
+}
+
 /* A member leaving by itself is no longer one to release. */
 static void members_leaving(group_rt *g, const wire_req_header *h, const decoded *d)
 {
@@ -350,7 +365,8 @@ static int group_request(client *c, const wire_req_header *h, pending *p, struct
 		members_leaving(g, h, d);
 	else if (g->cluster == home || g->recovering)
 		flip_member_seen(px, g, c, member, inst);
-	if (h->api_key == WIRE_API_OFFSET_COMMIT || h->api_key == WIRE_API_TXN_OFFSET_COMMIT)
+	if (h->api_key == WIRE_API_TXN_OFFSET_COMMIT ||
+	    (h->api_key == WIRE_API_OFFSET_COMMIT && commit_moves_offsets(g, &d->m.oc)))
 		cutover_saw_commit(&g->flip, now_ms());
 	if (fenced_api(h->api_key) && (g->recovering || (g->cluster == home && flip_fenced(g)))) {
 		int rc = answer_error(c, h, d, p, KERR_COORDINATOR_LOAD_IN_PROGRESS, a);

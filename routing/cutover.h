@@ -15,8 +15,10 @@
  *   RELEASING: the group is fenced on `from` for this sidecar's members
  *             (their group requests are answered here, "retry later") and
  *             each of them is made to leave `from`'s group (LeaveGroup).
- *   SNAPSHOT: wait until `from`'s group is empty (every sidecar let go),
- *             then read its committed offsets: the final ones.
+ *   SNAPSHOT: wait until every sidecar let go (control topic, and where
+ *             the broker describes groups, `from`'s group is empty), then
+ *             read its committed offsets: the final ones (or follow the
+ *             sidecar that did, straight to SERVING(to)).
  *   TRANSLATING: map them to `to` offsets (MM2 data; never ahead).
  *   SEEDING:  commit them to the group on `to` (only accepted by the broker
  *             while that group is empty; never moves an offset backwards).

@@ -74,7 +74,8 @@ FULL = {
         "offset_syncs_topic": "mm2-offset-syncs.msk.internal", "verify_record_budget": 10000,
         "use_checkpoints": True, "ready_timeout_ms": 30000, "fetch_timeout_ms": 10000,
     },
-    "cutover": {"quiet_ms": 5000, "freeze_max_ms": 30000},
+    "cutover": {"quiet_ms": 5000, "freeze_max_ms": 30000, "control_topic": "__turnout_cutover",
+                "control_cluster": "legacy", "instance_id": "orders-7f9c-0", "heartbeat_ms": 2000},
 }
 # The other SASL branch: PLAIN with a variable, no IAM keys.
 PLAIN = {"clusters": {"legacy": {"bootstrap": "a:1"},

@@ -15,7 +15,7 @@ extern const check_test prim_tests[], frame_tests[], header_tests[], golden_test
     sasl_tests[], sigv4_tests[], secconfig_tests[], vbroker_unit_tests[], mm2_records_tests[],
     mm2_names_tests[], translate_tests[], translate_prop_tests[], xlate_engine_tests[],
     inject_tests[], inplace_tests[], flip_plan_tests[], admin_tests[], route_check_tests[],
-    recbatch_tests[];
+    recbatch_tests[], coord_tests[];
 void roundtrip_run_all(void);
 
 void check_record(const char *name, int failures)
@@ -56,6 +56,7 @@ int main(int argc, char **argv)
 	run_table(routes_tests);
 	run_table(cutover_tests);
 	run_table(flip_plan_tests);
+	run_table(coord_tests);
 	run_table(scram_tests);
 	run_table(sasl_tests);
 	run_table(sigv4_tests);

@@ -1,6 +1,7 @@
 /* The cutover state machine: the legal path, illegal steps, rollback. */
 #include <string.h>
 
+#include "routing/commit_moves.h"
 #include "routing/cutover.h"
 #include "tests/unit/check.h"
 
@@ -61,7 +62,25 @@ static void cutover_rollback(void)
 	CHECK(cutover_begin(&c, 1, 600) == 0 && c.reason[0] == '\0');
 }
 
+/* A repeated commit (kafka-python's auto-commit) does not keep a freeze
+ * open; one that moves an offset does. */
+static void commit_moves_only_new_offsets(void)
+{
+	commit_moves m = {0};
+	CHECK(commit_moves_note(&m, "orders", 6, 0, 10) == 1);  /* first seen */
+	CHECK(commit_moves_note(&m, "orders", 6, 0, 10) == 0);  /* repeated */
+	CHECK(commit_moves_note(&m, "orders", 6, 1, 10) == 1);  /* other partition */
+	CHECK(commit_moves_note(&m, "ordersX", 6, 0, 10) == 0); /* length says "orders" */
+	CHECK(commit_moves_note(&m, "payments", 8, 0, 10) == 1);
+	CHECK(commit_moves_note(&m, "orders", 6, 0, 11) == 1); /* moved */
+	CHECK(commit_moves_note(&m, "orders", 6, 0, 11) == 0);
+	CHECK(m.n == 3);
+	commit_moves_free(&m);
+	CHECK(m.n == 0 && m.v == NULL);
+}
+
 TEST_TABLE(cutover_tests) = {
+    {"commit_moves_only_new_offsets", commit_moves_only_new_offsets},
     {"cutover_full_flip", cutover_full_flip},
     {"cutover_illegal_steps", cutover_illegal_steps},
     {"cutover_rollback", cutover_rollback},

@@ -1,0 +1,114 @@
+/*
+ * flip.c's link to the other sidecars (see flip_coord.h). Each tick, every
+ * group this sidecar knows is described to the control topic:
+ *
+ *   FREEZING, RELEASING          -> freezing  (its members may still commit)
+ *   SNAPSHOT .. SEEDING          -> released  (its members left the old group)
+ *   settling after a flip        -> seeded    (the new cluster has the offsets)
+ *   rolled back, route unchanged -> failed    (until the next reload retries)
+ *   otherwise                    -> serving on the group's cluster
+ *
+ * with the number of the group's members it carries there. In SNAPSHOT the
+ * judge reads every sidecar's latest record of the group and says whether
+ * this one seeds (GO), a peer did (DONE), a peer rolled back (FAIL), or it
+ * must wait.
+ */
+#include "proxy/flip_coord.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "proxy/log.h"
+#include "proxy/proxy.h"
+
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int other(int cluster)
+{
+	return cluster == CLUSTER_LEGACY ? CLUSTER_TARGET : CLUSTER_LEGACY;
+}
+
+static void describe(proxy *px, const group_rt *g, coord_record *r)
+{
+	memset(r, 0, sizeof(*r));
+	snprintf(r->group, sizeof(r->group), "%s", g->id);
+	int want = routes_group(&px->cfg->routes, g->id, strlen(g->id));
+	r->cluster = g->cluster;
+	switch (g->flip.state) {
+	case CUTOVER_FREEZING:
+	case CUTOVER_RELEASING:
+		r->state = COORD_FREEZING;
+		coord_flip_id(g->flip.cluster, g->flip.to, r->flip, sizeof(r->flip));
+		break;
+	case CUTOVER_SNAPSHOT:
+	case CUTOVER_TRANSLATING:
+	case CUTOVER_SEEDING:
+		r->state = COORD_RELEASED;
+		coord_flip_id(g->flip.cluster, g->flip.to, r->flip, sizeof(r->flip));
+		break;
+	case CUTOVER_SERVING:
+		if (g->settling) {
+			r->state = COORD_SEEDED;
+			coord_flip_id(other(g->cluster), g->cluster, r->flip, sizeof(r->flip));
+		} else if (g->flip.reason[0] && want != g->cluster) {
+			r->state = COORD_FAILED;
+			coord_flip_id(g->cluster, want, r->flip, sizeof(r->flip));
+		} else {
+			r->state = COORD_SERVING;
+			if (g->flip.flips)
+				coord_flip_id(other(g->cluster), g->cluster, r->flip,
+				              sizeof(r->flip));
+		}
+		break;
+	}
+	for (size_t i = 0; i < g->nmembers; i++)
+		r->members += g->members[i].cluster == g->cluster;
+}
+
+void flip_coord_publish(coord *c, proxy *px, group_rt *g)
+{
+	coord_record r;
+	describe(px, g, &r);
+	coord_set(c, &r);
+}
+
+coord_verdict flip_coord_judge(coord *c, proxy *px, group_rt *g, int64_t began_wall_ms, char *why,
+                               size_t whylen)
+{
+	coord_record self, *peers = NULL;
+	size_t n = 0;
+	why[0] = '\0';
+	describe(px, g, &self);
+	snprintf(self.instance, sizeof(self.instance), "%s", coord_instance(c));
+	if (coord_read(c, g->id, &peers, &n, why, whylen))
+		return COORD_WAIT; /* peers unknown yet: the deadline decides */
+	coord_judgement j;
+	coord_judge(peers, n, &self, wall_ms(), began_wall_ms, coord_heartbeat_ms(c), &j);
+	free(peers);
+	if (j.verdict == COORD_WAIT && j.waiting)
+		snprintf(why, whylen,
+		         "%d other sidecar(s) still serve the group on %s with members (%s first)",
+		         j.waiting, config_cluster_names[g->flip.cluster], j.peer);
+	else if (j.verdict == COORD_WAIT)
+		snprintf(why, whylen, "sidecar %s seeds the group and has not yet", j.peer);
+	else if (j.verdict == COORD_FAIL)
+		snprintf(why, whylen, "sidecar %s rolled back the same flip", j.peer);
+	if (g->coord_said != (int)j.verdict + 1 || g->coord_waiting != j.waiting) {
+		g->coord_said = (int)j.verdict + 1;
+		g->coord_waiting = j.waiting;
+		log_info("event=flip group=%s state=snapshot from=%s to=%s coord=%s instance=%s "
+		         "waiting_for=%d released=%d stale=%d peer=%s",
+		         g->id, config_cluster_names[g->flip.cluster],
+		         config_cluster_names[g->flip.to], coord_verdict_name(j.verdict),
+		         coord_instance(c), j.waiting, j.released, j.stale,
+		         j.peer[0] ? j.peer : "-");
+	}
+	return j.verdict;
+}

@@ -1,0 +1,26 @@
+/*
+ * A flip's dealings with the other sidecars of the service, through the
+ * control topic (routing/coord.h): what this sidecar says about each group,
+ * and, in SNAPSHOT, what the judge (routing/coord_record.h) allows. Loop
+ * thread only.
+ */
+#ifndef TURNOUT_PROXY_FLIP_COORD_H
+#define TURNOUT_PROXY_FLIP_COORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proxy/groups.h"
+#include "routing/coord.h"
+#include "routing/coord_record.h"
+
+/* Hands g's current state on this sidecar to the control topic writer. */
+void flip_coord_publish(coord *c, proxy *px, group_rt *g);
+/* SNAPSHOT: the judge's verdict for g's flip (began_wall_ms: when it began,
+ * wall clock). Logs `event=flip ... coord=wait|go|done` when the verdict
+ * or the number of sidecars waited for changes; why says who holds the
+ * flip back (WAIT) or who failed (FAIL). */
+coord_verdict flip_coord_judge(coord *c, proxy *px, group_rt *g, int64_t began_wall_ms, char *why,
+                               size_t whylen);
+
+#endif

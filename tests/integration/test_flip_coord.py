@@ -1,0 +1,380 @@
+"""A consumer group flipped while its members are spread over two sidecars.
+
+Three members of one group consume a topic through two turnout instances
+(two members through sidecar a, one through sidecar b); a producer writes to
+legacy directly and the test mirror copies legacy to target. The config of a
+is edited first and b's a few seconds later, as ConfigMaps land at
+different times. The sidecars coordinate on the cutover control topic
+(routing/coord.h): a waits for b's member to leave legacy, one sidecar seeds
+the final commits on target, the other follows the peer's seed.
+
+Asserted: no record lost (by value), re-reads counted and bounded by what
+the translation reported, and the group never consumed on both clusters:
+no Fetch went to legacy, through either sidecar, after the first one went
+to target. And when b never follows, a rolls back at freeze_max_ms naming
+b, the group keeps consuming on legacy and nothing is lost.
+"""
+
+import re
+from datetime import datetime, timezone
+import threading
+import time
+
+import pytest
+from confluent_kafka import Consumer, Producer, TopicPartition
+
+from harness import unique_group, unique_topic, wait_until
+from mirror_proc import CHECKPOINTS_TOPIC, SYNCS_TOPIC, Mirror
+from test_flip import fetch_switches, flip_lines, move
+from turnout_proc import Turnout
+
+PARTS = 3
+
+
+class Writer:
+    """Produces value n for n = 0, 1, ... to legacy until stopped."""
+
+    def __init__(self, bootstrap, topic):
+        self.p = Producer({"bootstrap.servers": bootstrap, "acks": "all", "linger.ms": 5})
+        self.topic, self.sent, self.stop_flag = topic, [], threading.Event()
+        self.t = threading.Thread(target=self._run, daemon=True)
+        self.t.start()
+
+    def _run(self):
+        n = 0
+        while not self.stop_flag.is_set():
+            self.p.produce(self.topic, value=b"v%d" % n, partition=n % PARTS)
+            self.sent.append(b"v%d" % n)
+            n += 1
+            self.p.poll(0)
+            time.sleep(0.02)
+
+    def stop(self):
+        self.stop_flag.set()
+        self.t.join()
+        assert self.p.flush(20) == 0
+
+
+class Member:
+    """One group member consuming through a sidecar: confluent-kafka with the
+    eager range assignor or cooperative-sticky, or kafka-python."""
+
+    def __init__(self, kind, bootstrap, topic, group):
+        self.kind, self.got, self.stop_flag = kind, [], threading.Event()
+        self.when = []  # time each record in got arrived
+        if kind == "kafka-python":
+            from kafka import KafkaConsumer
+            self.c = KafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=group,
+                                   auto_offset_reset="earliest", enable_auto_commit=True,
+                                   auto_commit_interval_ms=500, session_timeout_ms=6000,
+                                   heartbeat_interval_ms=1000, metadata_max_age_ms=2000,
+                                   api_version=(2, 5, 0))
+        else:
+            strategy = "range" if kind == "eager" else "cooperative-sticky"
+            self.c = Consumer({"bootstrap.servers": bootstrap, "group.id": group,
+                               "auto.offset.reset": "earliest", "enable.auto.commit": True,
+                               "auto.commit.interval.ms": 500, "session.timeout.ms": 6000,
+                               "partition.assignment.strategy": strategy,
+                               "topic.metadata.refresh.interval.ms": 2000})
+            self.c.subscribe([topic])
+        self.t = threading.Thread(target=self._run, daemon=True)
+        self.t.start()
+
+    def _run(self):
+        while not self.stop_flag.is_set():
+            if self.kind == "kafka-python":
+                for recs in self.c.poll(timeout_ms=200).values():
+                    self.got.extend(r.value for r in recs)
+                    self.when.extend(time.time() for _ in recs)
+            else:
+                m = self.c.poll(0.2)
+                if m is not None and not m.error():
+                    self.got.append(m.value())
+                    self.when.append(time.time())
+
+    def stop(self):
+        self.stop_flag.set()
+        self.t.join()
+        self.c.close()
+
+
+def start_sidecars(clusters, tmp_path, topic, control, freeze_max_ms, b_cutover=None):
+    for cluster in ("legacy", "target"):
+        clusters.ok(f"create {cluster} {topic} {PARTS}")
+    clusters.ok(f"create legacy {SYNCS_TOPIC} 1")
+    clusters.ok(f"create target {CHECKPOINTS_TOPIC} 1")
+    clusters.ok(f"create legacy {control} 1")
+    out = []
+    for name in ("a", "b"):
+        d = tmp_path / name
+        d.mkdir()
+        extra = {"mirror": {"source_alias": "legacy", "target_alias": "target",
+                            "replication_policy": "identity", "ready_timeout_ms": 4000},
+                 "cutover": {"quiet_ms": 1000, "freeze_max_ms": freeze_max_ms,
+                             "control_topic": control, "instance_id": name,
+                             "heartbeat_ms": 500}}
+        if name == "b":
+            extra["cutover"].update(b_cutover or {})
+        out.append(Turnout(clusters, d, extra=extra).start())
+    for t in out:
+        wait_until(lambda: "event=coord_ready" in t.log_text(), timeout=20,
+                   what="the control topic read\n" + t.log_text()[-2000:])
+    return out
+
+
+def committed(bootstrap, group, topic):
+    c = Consumer({"bootstrap.servers": bootstrap, "group.id": group,
+                  "enable.auto.commit": False})
+    try:
+        got = c.committed([TopicPartition(topic, p) for p in range(PARTS)], timeout=10)
+    finally:
+        c.close()
+    return [tp.offset for tp in got]
+
+
+def coord_lines(t, group, verdict):
+    return [ln for ln in t.log_text().splitlines()
+            if f"event=flip group={group} state=snapshot" in ln and f"coord={verdict}" in ln]
+
+
+def stop_all(writer, members, mirror, sidecars):
+    if writer and not writer.stop_flag.is_set():
+        writer.stop()
+    for m in members:
+        m.stop()
+    if mirror:
+        mirror.stop()
+    for t in sidecars:
+        assert t.stop() == 0, t.log_text()[-3000:]
+
+
+def dup_report(members, t0):
+    """Which member read each duplicate, when (s after t0), and its partition."""
+    seen = {}
+    for i, m in enumerate(members):
+        for v, w in zip(list(m.got), list(m.when)):
+            seen.setdefault(v, []).append((i, round(w - t0, 1)))
+    return sorted(((int(v[1:]) % PARTS, v.decode(), r) for v, r in seen.items() if len(r) > 1),
+                  key=lambda x: x[2][-1][1])
+
+
+def line_time(line):
+    """Wall-clock seconds of a turnout log line."""
+    ts = re.search(r"ts=(\S+)", line).group(1)
+    return datetime.strptime(ts, "%Y-%m-%dT%H:%M:%S.%fZ").replace(
+        tzinfo=timezone.utc).timestamp()
+
+
+def records_between(member, t0, t1):
+    return sum(1 for w in list(member.when) if t0 <= w <= t1)
+
+
+def consuming(members):
+    try:
+        wait_until(lambda: all(len(m.got) >= 10 for m in members), timeout=60)
+    except TimeoutError:
+        raise AssertionError("not every member consumes before the flip: records per "
+                             f"member {[len(m.got) for m in members]}") from None
+
+
+def all_got(members):
+    return [v for m in members for v in m.got]
+
+
+@pytest.mark.parametrize("flavor,kind", [("debian", "eager"), ("modern", "eager"),
+                                         ("modern", "cooperative-sticky"),
+                                         ("modern", "kafka-python")])
+def test_group_over_two_sidecars_flips_once(clusters, tmp_path, kind):
+    topic, group, control = unique_topic("fc"), unique_group("fc"), unique_topic("ctl")
+    a, b = start_sidecars(clusters, tmp_path, topic, control, freeze_max_ms=20000)
+    mirror = Mirror(clusters, tmp_path, topics=[topic],
+                    args=["--offset-lag-max", "10", "--flush-interval-ms", "200"])
+    writer, members = None, []
+    try:
+        writer = Writer(clusters.bootstrap("legacy"), topic)
+        members = [None, None, Member(kind, b.bootstrap, topic, group)]
+        if kind == "kafka-python":
+            # The mock answers a follower's SyncGroup that comes after the
+            # leader's INVALID_REQUEST, which kafka-python (slower through
+            # a sidecar) does not survive: it joins first and leads, and
+            # the members on a are librdkafka ones.
+            wait_until(lambda: members[2].got, timeout=30, what="the kafka-python member")
+        first = "eager" if kind == "kafka-python" else kind
+        members[:2] = [Member(first, a.bootstrap, topic, group),
+                       Member(first, a.bootstrap, topic, group)]
+        consuming(members)
+        t_move = time.time()
+        move(a, group, "target")
+        # a freezes, releases its two members, then waits for b
+        wait_until(lambda: [ln for ln in coord_lines(a, group, "wait")
+                            if "waiting_for=1" in ln and "peer=b" in ln], timeout=20,
+                   what="a waiting for b\n" + a.log_text()[-3000:])
+        # a's /status shows who it waits for: b, live, serving on legacy
+        st = a.admin_json("/status")[1]
+        assert st["cutover_control"]["instance"] == "a" and st["cutover_control"]["ready"]
+        sidecars = [g for g in st["groups"] if g["group"] == group][0]["sidecars"]
+        b_rec = [x for x in sidecars if x["instance"] == "b"][0]
+        assert b_rec["state"] == "serving" and b_rec["cluster"] == "legacy", sidecars
+        # (a member that rejoined under a new id is counted until it leaves:
+        # kafka-python's member can show up twice)
+        assert b_rec["members"] >= 1 and b_rec["heartbeat_age_ms"] < 1500, sidecars
+        time.sleep(2)  # b's config lands later
+        assert not flip_lines(a, group, "serving"), "a flipped without b"
+        move(b, group, "target")
+        for t in (a, b):
+            wait_until(lambda: flip_lines(t, group, "serving"), timeout=40,
+                       what="flip to target\n" + t.log_text()[-3000:])
+        a_serving, b_serving = flip_lines(a, group, "serving")[0], flip_lines(b, group, "serving")[0]
+        # a is the lowest instance id among the released: it seeds; b follows
+        assert "seed_how=peer" not in a_serving and "seed_how=peer" in b_serving, (
+            a_serving, b_serving)
+        assert coord_lines(a, group, "go") and coord_lines(b, group, "done")
+        # b's freeze ends by quiet even when its member repeats its last
+        # commit every interval (kafka-python): only moved offsets count
+        assert "ended_by=quiet" in flip_lines(b, group, "releasing")[0], \
+            flip_lines(b, group, "releasing")
+        seeding = flip_lines(a, group, "seeding")[0]
+        assert "none=0" in seeding, seeding
+        rereads_max = int(re.search(r"rereads_max=(\d+)", seeding).group(1))
+        pause_a = int(re.search(r"pause_ms=(\d+)", a_serving).group(1))
+        pause_b = int(re.search(r"pause_ms=(\d+)", b_serving).group(1))
+        seen = len(all_got(members))
+        wait_until(lambda: len(all_got(members)) >= seen + 60, timeout=40,
+                   what="consumption on target\n" + a.log_text()[-2000:])
+        writer.stop()
+        mirror.cmd("wait")
+        sent = list(writer.sent)
+        wait_until(lambda: set(sent) <= set(all_got(members)), timeout=40,
+                   what=f"every record consumed; missing "
+                        f"{len(set(sent) - set(all_got(members)))} of {len(sent)}")
+        got = all_got(members)
+        lost = len(set(sent) - set(got))
+        # the group is on target: commits land there, none went on on legacy
+        assert sum(committed(clusters.bootstrap("target"), group, topic)) > 0
+        # never on both clusters: no Fetch to legacy through either sidecar
+        # after the first one to target
+        switches = {name: fetch_switches(t) for name, t in (("a", a), ("b", b))}
+        to_target = {n: [x for x in sw if x[1] == "target"] for n, sw in switches.items()}
+        first_target = min(x[0] for sw in to_target.values() for x in sw)
+        last_legacy = 0
+        for n, sw in to_target.items():
+            if sw:  # the last Fetch this sidecar sent to legacy
+                last_legacy = max(last_legacy, sw[0][3])
+            else:  # its member never fetched on target (see kafka-python above):
+                # everything it read came from legacy
+                mine = members[:2] if n == "a" else members[2:]
+                last_legacy = max([last_legacy] + [w * 1000 for m in mine for w in m.when])
+        assert last_legacy < first_target, (switches, last_legacy)
+        for t in (a, b):
+            assert "event=flip_failed" not in t.log_text(), t.log_text()[-3000:]
+        held = [re.search(r"pause_ms=(\d+)", ln).group(1)
+                for t in (a, b) for ln in flip_lines(t, group, "resumed")]
+        print(f"{kind}: lost {lost}, freeze to serving a {pause_a} ms, b {pause_b} ms, "
+              f"fetches held until resumed (ms) {held}, "
+              f"legacy->target fetch gap {first_target - last_legacy:.0f} ms")
+        assert lost == 0
+        # Re-reads come from the translation (rereads_max, 0 when exact) and
+        # from rebalances of at-least-once consumers: a's members leaving
+        # rebalances the group on legacy while b's member reads on (the mock
+        # refuses its commits meanwhile), and on target the members arrive
+        # one sidecar after the other. What must never be read again is
+        # what the group had consumed and committed before the flip: the
+        # seed is the final commits, not older ones.
+        t_freeze = line_time(flip_lines(a, group, "freezing")[0])
+        t_release = line_time(flip_lines(a, group, "releasing")[0])
+        # a record read again before the flip began is the group's own
+        # start-up rebalancing, not the flip's
+        reread = [sorted(w for _, w in who) for _, _, who in dup_report(members, 0)]
+        flip_reread = [ws for ws in reread if ws[1] >= t_freeze]
+        first_reads = [ws[0] for ws in flip_reread]
+        extra = sum(len(ws) - 1 for ws in flip_reread)
+        print(f"{kind}: {extra} re-reads in the flip ({len(reread) - len(flip_reread)} records "
+              f"re-read by start-up rebalances before it), first read "
+              f"{min(first_reads) - t_release if first_reads else 0:.1f} s after a's "
+              f"release at the earliest; translation bound {rereads_max}")
+        assert all(w >= t_release - 1.0 for w in first_reads), dup_report(members, t_move)
+    finally:
+        stop_all(writer, members, mirror, [a, b])
+
+
+@pytest.mark.parametrize("flavor", ["modern"])
+def test_sidecar_that_never_follows_rolls_the_flip_back(clusters, tmp_path):
+    topic, group, control = unique_topic("fr"), unique_group("fr"), unique_topic("ctl")
+    a, b = start_sidecars(clusters, tmp_path, topic, control, freeze_max_ms=6000)
+    mirror = Mirror(clusters, tmp_path, topics=[topic],
+                    args=["--offset-lag-max", "10", "--flush-interval-ms", "200"])
+    writer, members = None, []
+    try:
+        writer = Writer(clusters.bootstrap("legacy"), topic)
+        members = [Member("eager", a.bootstrap, topic, group),
+                   Member("eager", a.bootstrap, topic, group),
+                   Member("eager", b.bootstrap, topic, group)]
+        consuming(members)
+        move(a, group, "target")  # b's config never changes
+        wait_until(lambda: "event=flip_failed" in a.log_text(), timeout=30,
+                   what="a's rollback\n" + a.log_text()[-3000:])
+        failed = [ln for ln in a.log_text().splitlines() if "event=flip_failed" in ln][0]
+        assert f"group={group}" in failed and "state=snapshot" in failed, failed
+        assert "waiting for the other sidecars" in failed and "(b first)" in failed, failed
+        assert "served_on=legacy" in failed, failed
+        assert not flip_lines(a, group, "serving") and not flip_lines(b, group, "serving")
+        # the group goes on consuming on legacy, a's members back in it
+        before = [len(m.got) for m in members]
+        wait_until(lambda: all(len(m.got) > n for m, n in zip(members, before)) or
+                   sum(len(m.got) for m in members) >= sum(before) + 100, timeout=40,
+                   what="consumption on legacy after the rollback")
+        writer.stop()
+        sent = list(writer.sent)
+        wait_until(lambda: set(sent) <= set(all_got(members)), timeout=40,
+                   what="every record consumed")
+        got = all_got(members)
+        print(f"rollback: lost {len(set(sent) - set(got))}, re-reads "
+              f"{len(got) - len(set(got))}, a's reason: {failed.split('reason=')[1][:160]}")
+        assert committed(clusters.bootstrap("target"), group, topic) == [-1001] * PARTS
+        for t in (a, b):
+            assert all(s[1] == "legacy" for s in fetch_switches(t)), fetch_switches(t)
+    finally:
+        stop_all(writer, members, mirror, [a, b])
+
+
+@pytest.mark.parametrize("flavor", ["debian"])
+def test_peer_rollback_rolls_back_the_sidecar_that_followed(clusters, tmp_path):
+    """b follows too late: a rolls back at its freeze_max_ms and writes
+    `failed`; b, still in its (long) freeze then, reaches SNAPSHOT, reads
+    a's failure and rolls back too instead of seeding alone."""
+    topic, group, control = unique_topic("fp"), unique_group("fp"), unique_topic("ctl")
+    a, b = start_sidecars(clusters, tmp_path, topic, control, freeze_max_ms=6000,
+                          b_cutover={"quiet_ms": 6000, "freeze_max_ms": 20000})
+    mirror = Mirror(clusters, tmp_path, topics=[topic],
+                    args=["--offset-lag-max", "10", "--flush-interval-ms", "200"])
+    writer, members = None, []
+    try:
+        writer = Writer(clusters.bootstrap("legacy"), topic)
+        members = [Member("eager", a.bootstrap, topic, group),
+                   Member("eager", a.bootstrap, topic, group),
+                   Member("eager", b.bootstrap, topic, group)]
+        consuming(members)
+        move(a, group, "target")
+        wait_until(lambda: coord_lines(a, group, "wait"), timeout=20,
+                   what="a waiting for b\n" + a.log_text()[-3000:])
+        move(b, group, "target")
+        for t in (a, b):
+            wait_until(lambda: "event=flip_failed" in t.log_text(), timeout=40,
+                       what="rollback\n" + t.log_text()[-3000:])
+        failed_b = [ln for ln in b.log_text().splitlines() if "event=flip_failed" in ln][0]
+        assert "sidecar a rolled back the same flip" in failed_b, failed_b
+        assert coord_lines(b, group, "fail"), b.log_text()[-3000:]
+        for t in (a, b):
+            assert not flip_lines(t, group, "serving"), t.log_text()[-3000:]
+            assert all(x[1] == "legacy" for x in fetch_switches(t)), fetch_switches(t)
+        before = sum(len(m.got) for m in members)
+        wait_until(lambda: sum(len(m.got) for m in members) >= before + 100, timeout=40,
+                   what="consumption on legacy after both rolled back")
+        writer.stop()
+        sent = list(writer.sent)
+        wait_until(lambda: set(sent) <= set(all_got(members)), timeout=40,
+                   what="every record consumed")
+        assert committed(clusters.bootstrap("target"), group, topic) == [-1001] * PARTS
+        print(f"peer rollback: lost 0, b's reason: {failed_b.split('reason=')[1][:120]}")
+    finally:
+        stop_all(writer, members, mirror, [a, b])

@@ -189,18 +189,19 @@ static int plain_name(const char *s, size_t max)
 }
 
 /* This sidecar's default name on the control topic: POD_NAME (Kubernetes
- * sets it per replica) or host-pid. */
+ * sets it per replica), else the host name. Not the pid: a sidecar restarted
+ * in the middle of a flip must recognise its own earlier records, or it
+ * would wait for them as for a live peer (flip_recover.c). */
 static char *default_instance_id(void)
 {
 	const char *pod = getenv("POD_NAME");
 	if (pod && plain_name(pod, 120))
 		return strdup(pod);
-	char host[128] = "", buf[160];
-	if (gethostname(host, sizeof(host) - 1))
+	char host[128] = "";
+	if (gethostname(host, sizeof(host) - 1) || !plain_name(host, 120))
 		snprintf(host, sizeof(host), "turnout");
 	host[sizeof(host) - 1] = '\0';
-	snprintf(buf, sizeof(buf), "%.100s-%ld", host, (long)getpid());
-	return strdup(buf);
+	return strdup(host);
 }
 
 /* "cutover": how long a flip waits for a group's last commits (flip.c) and

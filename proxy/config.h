@@ -48,8 +48,8 @@ typedef struct config {
 	int cutover_freeze_max_ms;     /* ... or at the latest after this long */
 	char *cutover_control_topic;   /* compacted topic the sidecars coordinate flips on */
 	int cutover_control_cluster;   /* the cluster that holds it (CLUSTER_LEGACY default) */
-	char *cutover_instance_id;     /* this sidecar's name there (POD_NAME, host-pid) */
-	int cutover_heartbeat_ms;      /* how often this sidecar's records are written again */
+	char *cutover_instance_id; /* this sidecar's name there (POD_NAME, else the host name) */
+	int cutover_heartbeat_ms;  /* how often this sidecar's records are written again */
 } config;
 
 /* Parses JSON text. On error returns NULL and writes "field: what is wrong". */

@@ -506,7 +506,11 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 			releasing(px, fc, g, now);
 		else if (g->flip.state == CUTOVER_SNAPSHOT && !g->flip_io)
 			snapshot(px, fc, g, now);
-		flip_coord_publish(fc->coord, px, g);
+		/* held at first sight, this sidecar has no word yet: its route may
+		 * name a cluster that was never seeded, which peers would take for
+		 * a finished flip (coord_judge's DONE) */
+		if (!g->recovering)
+			flip_coord_publish(fc->coord, px, g);
 		if (g->settling && now - g->settle_ms >= px->cfg->cutover_freeze_max_ms)
 			flip_settled(px, g,
 			             "settle deadline (freeze_max_ms): not every member that "

@@ -112,3 +112,21 @@ coord_verdict flip_coord_judge(coord *c, proxy *px, group_rt *g, int64_t began_w
 	}
 	return j.verdict;
 }
+
+int flip_coord_peers_on(coord *c, const char *group, int cluster, char *why, size_t whylen)
+{
+	coord_record *peers = NULL;
+	size_t n = 0;
+	why[0] = '\0';
+	if (coord_read(c, group, &peers, &n, why, whylen))
+		return -1;
+	char first[COORD_INSTANCE_MAX];
+	int k = coord_peers_on(peers, n, coord_instance(c), cluster, wall_ms(),
+	                       coord_heartbeat_ms(c), first, sizeof(first));
+	free(peers);
+	if (k > 0)
+		snprintf(why, whylen,
+		         "%d other sidecar(s) still serve the group on %s with members (%s first)",
+		         k, config_cluster_names[cluster], first);
+	return k;
+}

@@ -23,4 +23,9 @@ void flip_coord_publish(coord *c, proxy *px, group_rt *g);
 coord_verdict flip_coord_judge(coord *c, proxy *px, group_rt *g, int64_t began_wall_ms, char *why,
                                size_t whylen);
 
+/* First sight of a group in a restarted sidecar (flip_recover.c): how many
+ * live peers may still commit for g on `cluster` (0 none; why says who), or
+ * -1 while the control topic has not been read to its end (why says so). */
+int flip_coord_peers_on(coord *c, const char *group, int cluster, char *why, size_t whylen);
+
 #endif

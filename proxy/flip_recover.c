@@ -38,6 +38,7 @@
 #include <time.h>
 
 #include "proxy/flip.h"
+#include "proxy/flip_coord.h"
 #include "proxy/log.h"
 #include "proxy/proxy.h"
 #include "proxy/view.h"
@@ -62,6 +63,8 @@ typedef struct recover_job {
 	char *group;
 	int here, other; /* X (the route) and Y */
 	int ready_ms, describe_here;
+	int peers; /* live peers that may still commit on Y; -1 unknown */
+	char peers_why[400];
 	/* filled on the worker */
 	recover_outcome outcome;
 	size_t n_here, n_other;
@@ -130,6 +133,14 @@ static void decide(recover_job *j)
 	case FLIP_RECOVER_FLIP:
 		break;
 	}
+	if (j->peers != 0) {
+		/* Y's commits are final only once no sidecar may still commit
+		 * there: the flip this process left is still running on its peers */
+		j->outcome = RECOVER_RETRY;
+		snprintf(j->why, sizeof(j->why), "not seeding %s from %s's commits yet: %s",
+		         name(j->here), name(j->other), j->peers_why);
+		return;
+	}
 	/* the flip from Y had not seeded X: run it here (no member is in X's
 	 * group: its requests were held since this process started) */
 	xlate_group_result *res = NULL;
@@ -194,6 +205,11 @@ static int submit(proxy *px, group_rt *g)
 	const cluster_state *cs = &px->clusters[j->here];
 	api_range r = cs->versions.r[WIRE_API_DESCRIBE_GROUPS];
 	j->describe_here = cs->have_versions && r.min <= r.max;
+	/* read on the loop (the control topic's table), judged on the worker
+	 * only if X must be seeded from Y's commits */
+	j->peers = px->coord ? flip_coord_peers_on(px->coord, g->id, j->other, j->peers_why,
+	                                           sizeof(j->peers_why))
+	                     : 0;
 	if (xlate_engine_run(px->xlate, work, j)) {
 		job_free(j);
 		return -1;

@@ -261,3 +261,23 @@ void coord_judge(const coord_record *peers, size_t n, const coord_record *self, 
 	out->verdict = seeder == self->instance ? COORD_GO : COORD_WAIT;
 	snprintf(out->peer, sizeof(out->peer), "%s", seeder);
 }
+
+int coord_peers_on(const coord_record *peers, size_t n, const char *self, int cluster,
+                   int64_t now_ms, int heartbeat_ms, char *first, size_t firstlen)
+{
+	int64_t live_after = now_ms - 3 * (int64_t)heartbeat_ms;
+	int count = 0;
+	if (firstlen)
+		first[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		const coord_record *p = &peers[i];
+		if (!strcmp(p->instance, self) || p->ts_ms < live_after || p->members <= 0 ||
+		    p->cluster != cluster)
+			continue;
+		if (p->state != COORD_SERVING && p->state != COORD_FREEZING)
+			continue;
+		if (!count++ && firstlen)
+			snprintf(first, firstlen, "%s", p->instance);
+	}
+	return count;
+}

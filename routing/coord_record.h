@@ -96,4 +96,14 @@ typedef struct coord_judgement {
 void coord_judge(const coord_record *peers, size_t n, const coord_record *self, int64_t now_ms,
                  int64_t began_ms, int heartbeat_ms, coord_judgement *out);
 
+/*
+ * How many live peers (not self) still carry members of the group on
+ * `cluster` and may commit there (serving or freezing on it); the first
+ * one's instance id into first. A sidecar that restarted in the middle of a
+ * flip asks this before it seeds the other cluster from `cluster`'s
+ * commits: while a peer may still commit there, they are not final.
+ */
+int coord_peers_on(const coord_record *peers, size_t n, const char *self, int cluster,
+                   int64_t now_ms, int heartbeat_ms, char *first, size_t firstlen);
+
 #endif

@@ -16,6 +16,7 @@ b, the group keeps consuming on legacy and nothing is lost.
 """
 
 import re
+import signal
 from datetime import datetime, timezone
 import threading
 import time
@@ -26,6 +27,7 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 from harness import unique_group, unique_topic, wait_until
 from mirror_proc import CHECKPOINTS_TOPIC, SYNCS_TOPIC, Mirror
 from test_flip import fetch_switches, flip_lines, move
+from test_flip_faults import free_ports
 from turnout_proc import Turnout
 
 PARTS = 3
@@ -98,7 +100,8 @@ class Member:
         self.c.close()
 
 
-def start_sidecars(clusters, tmp_path, topic, control, freeze_max_ms, b_cutover=None):
+def start_sidecars(clusters, tmp_path, topic, control, freeze_max_ms, b_cutover=None,
+                   a_extra=None):
     for cluster in ("legacy", "target"):
         clusters.ok(f"create {cluster} {topic} {PARTS}")
     clusters.ok(f"create legacy {SYNCS_TOPIC} 1")
@@ -115,6 +118,8 @@ def start_sidecars(clusters, tmp_path, topic, control, freeze_max_ms, b_cutover=
                              "heartbeat_ms": 500}}
         if name == "b":
             extra["cutover"].update(b_cutover or {})
+        else:
+            extra.update(a_extra or {})
         out.append(Turnout(clusters, d, extra=extra).start())
     for t in out:
         wait_until(lambda: "event=coord_ready" in t.log_text(), timeout=20,
@@ -376,5 +381,80 @@ def test_peer_rollback_rolls_back_the_sidecar_that_followed(clusters, tmp_path):
                    what="every record consumed")
         assert committed(clusters.bootstrap("target"), group, topic) == [-1001] * PARTS
         print(f"peer rollback: lost 0, b's reason: {failed_b.split('reason=')[1][:120]}")
+    finally:
+        stop_all(writer, members, mirror, [a, b])
+
+
+@pytest.mark.parametrize("flavor", ["modern"])
+def test_sidecar_killed_while_waiting_for_its_peer(clusters, tmp_path):
+    """a flips first and is killed (SIGKILL) while it waits for b. Started
+    again with the new route, it must not seed target from legacy's commits
+    while b's member still commits there (they are not final) and must not
+    serve its members anywhere meanwhile; once b follows, the group moves
+    once, from the final commits, and nothing is lost."""
+    topic, group, control = unique_topic("fk"), unique_group("fk"), unique_topic("ctl")
+    base = free_ports(16)  # a restarts on the same ports: its members reconnect
+    a, b = start_sidecars(clusters, tmp_path, topic, control, freeze_max_ms=20000,
+                          a_extra={"listen": f"127.0.0.1:{base}", "broker_port_base": base + 1})
+    mirror = Mirror(clusters, tmp_path, topics=[topic],
+                    args=["--offset-lag-max", "10", "--flush-interval-ms", "200"])
+    writer, members = None, []
+    try:
+        writer = Writer(clusters.bootstrap("legacy"), topic)
+        members = [Member("eager", a.bootstrap, topic, group),
+                   Member("eager", a.bootstrap, topic, group),
+                   Member("eager", b.bootstrap, topic, group)]
+        consuming(members)
+        move(a, group, "target")
+        wait_until(lambda: coord_lines(a, group, "wait"), timeout=20,
+                   what="a waiting for b\n" + a.log_text()[-3000:])
+        a.proc.send_signal(signal.SIGKILL)
+        a.proc.wait()
+        a.log.close()
+        a.log_path = a.log_path.with_name(a.log_path.name + ".2")
+        a.start(timeout=20)
+
+        def recover_lines():
+            return [ln for ln in a.log_text().splitlines()
+                    if f"event=flip_recover group={group}" in ln]
+        wait_until(lambda: [ln for ln in recover_lines() if "state=waiting" in ln and
+                            "not seeding target from legacy" in ln and "(b first)" in ln],
+                   timeout=40, what="a holding the group for b\n" + a.log_text()[-3000:])
+        t_wait = time.time()
+        b_before = len(members[2].got)
+        time.sleep(3)  # b's config lands later; a goes on holding
+        assert not [ln for ln in recover_lines() if "result=" in ln], recover_lines()
+        assert committed(clusters.bootstrap("target"), group, topic) == [-1001] * PARTS
+        # a's members get nothing meanwhile (b's member may be rebalancing
+        # on legacy after a's members left it: counted, not asserted)
+        b_meanwhile = len(members[2].got) - b_before
+        assert records_between(members[0], t_wait, time.time()) == 0
+        assert records_between(members[1], t_wait, time.time()) == 0
+        move(b, group, "target")
+        wait_until(lambda: flip_lines(b, group, "serving"), timeout=40,
+                   what="b's flip\n" + b.log_text()[-3000:])
+        wait_until(lambda: [ln for ln in recover_lines() if "result=" in ln], timeout=40,
+                   what="a's recovery\n" + a.log_text()[-3000:])
+        rec = [ln for ln in recover_lines() if "result=" in ln][0]
+        assert "result=rejoin" in rec or "result=recovered" in rec, rec
+        # a served nothing before b's member had left legacy: never both
+        wait_until(lambda: [x for x in fetch_switches(b) if x[1] == "target"], timeout=40,
+                   what="b's member fetching on target\n" + b.log_text()[-2000:])
+        b_switch = [x for x in fetch_switches(b) if x[1] == "target"]
+        assert line_time(rec) * 1000 > b_switch[0][3], (rec, b_switch)
+        seen = len(all_got(members))
+        wait_until(lambda: len(all_got(members)) >= seen + 60, timeout=40,
+                   what="consumption on target\n" + a.log_text()[-2000:])
+        writer.stop()
+        mirror.cmd("wait")
+        sent = list(writer.sent)
+        wait_until(lambda: set(sent) <= set(all_got(members)), timeout=40,
+                   what=f"every record consumed; missing "
+                        f"{len(set(sent) - set(all_got(members)))} of {len(sent)}")
+        got = all_got(members)
+        assert sum(committed(clusters.bootstrap("target"), group, topic)) > 0
+        print(f"killed while waiting: lost {len(set(sent) - set(got))}, re-reads "
+              f"{len(got) - len(set(got))}, b's member read {b_meanwhile} while a held, "
+              f"{rec.split('result=')[1][:40]}")
     finally:
         stop_all(writer, members, mirror, [a, b])

@@ -202,6 +202,29 @@ static void coord_judge_other_group_and_self_ignored(void)
 	CHECK(j.verdict == COORD_GO && j.waiting == 0);
 }
 
+/* A restarted sidecar seeds only once no live peer may still commit on the
+ * old cluster: serving or freezing there with members. */
+static void coord_peers_on_counts_live_committers(void)
+{
+	coord_record p[] = {
+	    rec("pod-c", COORD_SERVING, CLUSTER_LEGACY, 1, NOW),          /* counts */
+	    rec("pod-d", COORD_FREEZING, CLUSTER_LEGACY, 2, NOW),         /* counts */
+	    rec("pod-e", COORD_RELEASED, CLUSTER_LEGACY, 2, NOW),         /* let go */
+	    rec("pod-f", COORD_SERVING, CLUSTER_LEGACY, 0, NOW),          /* idle */
+	    rec("pod-g", COORD_SERVING, CLUSTER_LEGACY, 3, NOW - 4 * HB), /* stale */
+	    rec("pod-h", COORD_SERVING, CLUSTER_TARGET, 3, NOW),          /* elsewhere */
+	    rec("pod-a", COORD_SERVING, CLUSTER_LEGACY, 3, NOW),          /* self */
+	};
+	char first[COORD_INSTANCE_MAX];
+	CHECK(coord_peers_on(p, 7, "pod-a", CLUSTER_LEGACY, NOW, HB, first, sizeof(first)) == 2);
+	CHECK(!strcmp(first, "pod-c"));
+	CHECK(coord_peers_on(p + 2, 5, "pod-a", CLUSTER_LEGACY, NOW, HB, first, sizeof(first)) ==
+	      0);
+	CHECK(first[0] == '\0');
+	CHECK(coord_peers_on(p, 7, "pod-a", CLUSTER_TARGET, NOW, HB, first, sizeof(first)) == 1);
+	CHECK(!strcmp(first, "pod-h"));
+}
+
 TEST_TABLE(coord_tests) = {
     {"coord_record_round_trip", coord_record_round_trip},
     {"coord_record_rejects", coord_record_rejects},
@@ -212,5 +235,6 @@ TEST_TABLE(coord_tests) = {
     {"coord_judge_peer_seeded_is_done", coord_judge_peer_seeded_is_done},
     {"coord_judge_peer_failure_fails", coord_judge_peer_failure_fails},
     {"coord_judge_other_group_and_self_ignored", coord_judge_other_group_and_self_ignored},
+    {"coord_peers_on_counts_live_committers", coord_peers_on_counts_live_committers},
     {NULL, NULL},
 };

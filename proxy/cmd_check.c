@@ -239,6 +239,20 @@ static int secret_findings(check_run *r, const char *problems)
 	return 0;
 }
 
+/* Flips (possible only with "mirror") need the control topic on its
+ * cluster (routing/coord.h); unknown when that cluster was not described. */
+static int control_topic_missing(const check_run *r)
+{
+	const config *cfg = r->cfg;
+	const check_cluster_info *ci = &r->ci[cfg->cutover_control_cluster];
+	if (!cfg->mirror || !ci->reachable)
+		return 0;
+	for (size_t i = 0; i < ci->ntopics; i++)
+		if (!strcmp(ci->topics[i], cfg->cutover_control_topic))
+			return 0;
+	return 1;
+}
+
 static int gather(check_run *r, const check_args *a)
 {
 	const config *cfg = r->cfg;
@@ -288,6 +302,15 @@ static int gather(check_run *r, const check_args *a)
 	if (r->mirror == CHECK_MIRROR_NOT_READY &&
 	    rchk_add(&r->rep, RCHK_WARN, "mirror_not_ready", "mirror",
 	             "MM2's topics could not be read to their end: %s", r->mirror_detail))
+		goto out;
+	if (control_topic_missing(r) &&
+	    rchk_add(&r->rep, RCHK_WARN, "control_topic_missing", cfg->cutover_control_topic,
+	             "the cutover control topic %s does not exist on %s: sidecars coordinate "
+	             "group flips on it; create it (1 partition, cleanup.policy=compact) "
+	             "unless the brokers create topics on demand, or every flip rolls back "
+	             "at cutover.freeze_max_ms.",
+	             cfg->cutover_control_topic,
+	             config_cluster_names[cfg->cutover_control_cluster]))
 		goto out;
 	rchk_input in = {
 	    .r = &cfg->routes, .mc = cfg->mirror, .groups = r->groups, .ngroups = r->ngroups};

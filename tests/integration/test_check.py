@@ -207,6 +207,13 @@ def test_flip_previews(clusters, tmp_path):
         rc, rep, err = check(cfg)
         assert rc == 0, (rep, err[-2000:])
         assert rep["mirror"]["configured"] and rep["mirror"]["ready"], rep["mirror"]
+        # flips need the cutover control topic: a warning until it exists
+        ctl = findings(rep, "control_topic_missing", "warning")
+        assert [f["subject"] for f in ctl] == ["__turnout_cutover"], rep["findings"]
+        assert "does not exist on legacy" in ctl[0]["message"], ctl
+        clusters.ok("create legacy __turnout_cutover 1")
+        rc, rep, err = check(cfg)
+        assert rc == 0 and not findings(rep, "control_topic_missing", "warning"), rep["findings"]
         grp = by_name(rep["groups"], "group", billing)
         assert grp["lives"] == "legacy" and grp["action"] == "flip", grp
         assert grp["topics"] == ["orders"]

@@ -16,7 +16,7 @@ static int32_t diff(int32_t a, int32_t b)
 prodseq_verdict prodseq_check(prodseq *q, int k, int32_t seq, int64_t now_ms, int64_t wait_ms,
                               int32_t *expected)
 {
-	int gap;
+	int gap, hole = 0;
 	*expected = -1;
 	if (q->has_base[k]) {
 		*expected = q->next[k];
@@ -24,6 +24,7 @@ prodseq_verdict prodseq_check(prodseq *q, int k, int32_t seq, int64_t now_ms, in
 	} else if (q->has_hole) {
 		*expected = q->hole;
 		gap = diff(seq, q->hole) > 0;
+		hole = 1;
 	} else {
 		gap = 0;
 	}
@@ -33,7 +34,8 @@ prodseq_verdict prodseq_check(prodseq *q, int k, int32_t seq, int64_t now_ms, in
 		q->gapping = 1;
 		q->gap_ms = now_ms;
 	}
-	return now_ms - q->gap_ms >= wait_ms ? PRODSEQ_GAVE_UP : PRODSEQ_GAP;
+	int64_t since = hole ? q->hole_ms : q->gap_ms;
+	return now_ms - since >= wait_ms ? PRODSEQ_GAVE_UP : PRODSEQ_GAP;
 }
 
 int32_t prodseq_sent(prodseq *q, int k, int32_t seq, int32_t count)
@@ -53,12 +55,14 @@ int32_t prodseq_sent(prodseq *q, int k, int32_t seq, int32_t count)
 	return diff(seq, q->base[k]);
 }
 
-void prodseq_refused(prodseq *q, int32_t seq)
+void prodseq_refused(prodseq *q, int32_t seq, int64_t now_ms)
 {
 	if (!q->has_hole || diff(seq, q->hole) < 0) {
 		q->has_hole = 1;
 		q->hole = seq;
 	}
+	if (diff(seq, q->hole) <= 0)
+		q->hole_ms = now_ms; /* the client still sends it */
 }
 
 void prodseq_forget(prodseq *q, int k)

@@ -647,6 +647,7 @@ typedef struct refusal {
 	prodflip *pf;
 	wire_str topic;
 	int32_t partition;
+	int64_t now;
 } refusal;
 
 static int on_refused(void *arg, const recbatch_ids *ids)
@@ -657,7 +658,7 @@ static int on_refused(void *arg, const recbatch_ids *ids)
 	session *s = find(r->pf, ids->producer_id, ids->epoch);
 	tp_state *t = s ? tp_get(s, r->topic, r->partition) : NULL;
 	if (t)
-		prodseq_refused(&t->seq, ids->base_sequence);
+		prodseq_refused(&t->seq, ids->base_sequence, r->now);
 	return 0; /* not tracked (out of memory): as before turnout kept holes */
 }
 
@@ -671,7 +672,7 @@ void prodflip_refused(proxy *px, const wire_produce_req *rq)
 		for (int32_t j = 0; j < td->partition_data.n; j++) {
 			const wire_produce_req_partition_produce_data *pd =
 			    &td->partition_data.v[j];
-			refusal r = {pf, td->name, pd->index};
+			refusal r = {pf, td->name, pd->index, now_ms()};
 			if (pd->records.len > 0 && td->name.len > 0)
 				recbatch_each(pd->records.p, (size_t)pd->records.len, on_refused,
 				              &r);

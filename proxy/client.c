@@ -409,14 +409,16 @@ static int handle_request(client *c, struct evbuffer *in, int32_t size)
 		metrics_request_error(px->metrics, h.api_key, METRICS_TURNOUT);
 		goto out;
 	}
+	int refuse = 0;
 	if (h.api_key == WIRE_API_PRODUCE) {
 		int held = prodflip_produce(c, &h, in, size, why, sizeof(why));
 		if (held < 0)
 			goto out;
-		if (held) {
+		if (held == 1) {
 			rc = 0; /* the frame stays in `in` until the hold ends */
 			goto out;
 		}
+		refuse = held == 2;
 	}
 	pending *p = NULL;
 	if (!(h.api_key == WIRE_API_PRODUCE && produce_acks(&r, h.api_version) == 0)) {
@@ -425,6 +427,16 @@ static int handle_request(client *c, struct evbuffer *in, int32_t size)
 			snprintf(why, sizeof(why), "out of memory");
 			goto out;
 		}
+	}
+	if (refuse) {
+		if (!p) {
+			snprintf(why, sizeof(why), "idempotent Produce with acks=0");
+			goto out;
+		}
+		if (route_refuse_produce(c, &h, p, in, size, why, sizeof(why)))
+			goto out;
+		rc = 0;
+		goto out;
 	}
 	if (h.api_key == WIRE_API_INIT_PRODUCER_ID)
 		prodflip_init_request(c, &h, in, size);

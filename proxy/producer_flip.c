@@ -28,6 +28,7 @@
 #include "proxy/client.h"
 #include "proxy/frameio.h"
 #include "proxy/log.h"
+#include "proxy/prodseq.h"
 #include "proxy/proxy.h"
 #include "proxy/recbatch.h"
 #include "routing/routes.h"
@@ -41,6 +42,7 @@ enum {
 	TICK_MS = 100,      /* held clients are looked at again this often */
 	ASK_RETRY_MS = 500, /* after a failed InitProducerId */
 	ASK_TIMEOUT_MS = 30000,
+	GAP_WAIT_MS = 30000,        /* a sequence gap refused this long is let through */
 	OWN_TXN_TIMEOUT_MS = 60000, /* InitProducerId field; unused without a transactional id */
 };
 
@@ -60,10 +62,9 @@ typedef struct own_id {
 typedef struct tp_state {
 	char *topic;
 	int32_t partition;
-	int moved;                   /* produced somewhere its issuer is not */
-	int last;                    /* cluster of its last batch, -1 none */
-	int32_t base[CLUSTER_COUNT]; /* client sequence that maps to 0 there */
-	uint8_t has_base[CLUSTER_COUNT];
+	int moved;   /* produced somewhere its issuer is not */
+	int last;    /* cluster of its last batch, -1 none */
+	prodseq seq; /* base, next and hole of its sequences */
 } tp_state;
 
 typedef struct session {
@@ -409,17 +410,49 @@ static tp_state *tp_get(session *s, wire_str topic, int32_t partition)
 }
 
 /* One pass over a request's batches. */
+typedef enum {
+	PASS_LOOK,  /* is the id needed, is it there */
+	PASS_ORDER, /* does a batch start after records the client still holds */
+	PASS_WRITE, /* rewrite */
+} pass;
+
 typedef struct walk {
 	prodflip *pf;
 	session *s;
 	int home;
 	tp_state *tp;
-	int write;   /* 0: look (is the id needed, is it there); 1: rewrite */
+	pass pass;
+	int64_t now;
 	int need_id; /* some batch needs s->id[home] */
 	int stale;   /* a partition comes back to an id that already saw it */
 	int bad_pid; /* a batch of another producer id in the same request */
+	int gap;     /* some batch is ahead of its partition's sequence here */
 	int mapped;
 } walk;
+
+/* A batch ahead of the sequence the cluster should see next: an earlier
+ * one was refused and the client will send it again (prodseq.h). */
+static void order_batch(walk *w, tp_state *t, const recbatch_ids *ids)
+{
+	int32_t expected;
+	prodseq_verdict v =
+	    prodseq_check(&t->seq, w->home, ids->base_sequence, w->now, GAP_WAIT_MS, &expected);
+	if (v == PRODSEQ_GAP) {
+		w->gap = 1;
+		log_info("event=producer_sequence_gap topic=%s partition=%d "
+		         "client_producer_id=%lld base_sequence=%d expected=%d cluster=%s "
+		         "action=\"answered NOT_LEADER_OR_FOLLOWER: earlier records first\"",
+		         t->topic, t->partition, (long long)w->s->pid, ids->base_sequence, expected,
+		         cname(w->home));
+	} else if (v == PRODSEQ_GAVE_UP) {
+		log_warn("event=producer_sequence_gap_given_up topic=%s partition=%d "
+		         "client_producer_id=%lld base_sequence=%d expected=%d cluster=%s "
+		         "waited_ms=%d action=\"forwarded: records from %d on were never sent "
+		         "again\"",
+		         t->topic, t->partition, (long long)w->s->pid, ids->base_sequence, expected,
+		         cname(w->home), GAP_WAIT_MS, expected);
+	}
+}
 
 static int on_batch(void *arg, recbatch_ids *ids)
 {
@@ -431,12 +464,17 @@ static int on_batch(void *arg, recbatch_ids *ids)
 		return 0;
 	}
 	int native = w->home == s->issuer && !t->moved;
-	if (!w->write) {
+	if (w->pass == PASS_LOOK) {
 		if (!native) {
 			w->need_id = 1;
-			if (t->last != w->home && t->last >= 0 && t->has_base[w->home])
+			if (t->last != w->home && t->last >= 0 && t->seq.has_base[w->home])
 				w->stale = 1;
 		}
+		return 0;
+	}
+	if (w->pass == PASS_ORDER) {
+		if (!native)
+			order_batch(w, t, ids);
 		return 0;
 	}
 	if (native) {
@@ -444,11 +482,7 @@ static int on_batch(void *arg, recbatch_ids *ids)
 		return 0;
 	}
 	own_id *id = &s->id[w->home];
-	if (!t->has_base[w->home]) {
-		t->base[w->home] = ids->base_sequence;
-		t->has_base[w->home] = 1;
-	}
-	int32_t seq = (int32_t)((uint32_t)ids->base_sequence - (uint32_t)t->base[w->home]);
+	int32_t seq = prodseq_sent(&t->seq, w->home, ids->base_sequence, ids->count);
 	if (seq < 0) {
 		/* older than the partition's first batch here: a retry of a request
 		 * that failed on the cluster it left after a later one came here */
@@ -456,7 +490,7 @@ static int on_batch(void *arg, recbatch_ids *ids)
 		log_warn("event=producer_sequence_behind topic=%s partition=%d "
 		         "client_producer_id=%lld base_sequence=%d first_here=%d cluster=%s",
 		         t->topic, t->partition, (long long)s->pid, ids->base_sequence,
-		         t->base[w->home], cname(w->home));
+		         t->seq.base[w->home], cname(w->home));
 	}
 	ids->producer_id = id->pid;
 	ids->epoch = id->epoch;
@@ -548,7 +582,7 @@ int prodflip_produce(client *c, const wire_req_header *h, struct evbuffer *in, i
 		snprintf(why, whylen, "malformed Produce v%d request: %s", h->api_version, err);
 		goto out;
 	}
-	walk w = {.pf = pf, .s = s, .home = home};
+	walk w = {.pf = pf, .s = s, .home = home, .pass = PASS_LOOK, .now = now};
 	if (walk_request(&w, &rq)) {
 		snprintf(why, whylen, "malformed record batch in Produce v%d request",
 		         h->api_version);
@@ -571,7 +605,13 @@ int prodflip_produce(client *c, const wire_req_header *h, struct evbuffer *in, i
 		id->state = ID_NONE;
 		id->gen++;
 		for (size_t i = 0; i < s->ntps; i++)
-			s->tps[i].has_base[home] = 0;
+			prodseq_forget(&s->tps[i].seq, home);
+	}
+	w.pass = PASS_ORDER;
+	if (walk_request(&w, &rq) == 0 && w.gap) {
+		pf->st.gaps++;
+		rc = 2; /* refused: nothing written, the id is not needed yet */
+		goto out;
 	}
 	if (id->state == ID_ASKING && now - id->asked_ms > ASK_TIMEOUT_MS) {
 		id->state = ID_NONE;
@@ -585,7 +625,7 @@ int prodflip_produce(client *c, const wire_req_header *h, struct evbuffer *in, i
 		goto out;
 	}
 write:
-	w.write = 1;
+	w.pass = PASS_WRITE;
 	if (walk_request(&w, &rq)) { /* cannot fail: the same bytes walked before */
 		snprintf(why, whylen, "malformed record batch in Produce v%d request",
 		         h->api_version);
@@ -599,6 +639,45 @@ write:
 out:
 	wire_arena_reset(&a);
 	return rc;
+}
+
+/* ---- Produce answered by turnout ---- */
+
+typedef struct refusal {
+	prodflip *pf;
+	wire_str topic;
+	int32_t partition;
+	int64_t now;
+} refusal;
+
+static int on_refused(void *arg, const recbatch_ids *ids)
+{
+	refusal *r = arg;
+	if (ids->producer_id < 0 || ids->transactional)
+		return 0;
+	session *s = find(r->pf, ids->producer_id, ids->epoch);
+	tp_state *t = s ? tp_get(s, r->topic, r->partition) : NULL;
+	if (t)
+		prodseq_refused(&t->seq, ids->base_sequence, r->now);
+	return 0; /* not tracked (out of memory): as before turnout kept holes */
+}
+
+void prodflip_refused(proxy *px, const wire_produce_req *rq)
+{
+	prodflip *pf = px->prodflip;
+	if (!pf || !pf->n)
+		return;
+	for (int32_t i = 0; i < rq->topic_data.n; i++) {
+		const wire_produce_req_topic_produce_data *td = &rq->topic_data.v[i];
+		for (int32_t j = 0; j < td->partition_data.n; j++) {
+			const wire_produce_req_partition_produce_data *pd =
+			    &td->partition_data.v[j];
+			refusal r = {pf, td->name, pd->index, now_ms()};
+			if (pd->records.len > 0 && td->name.len > 0)
+				recbatch_each(pd->records.p, (size_t)pd->records.len, on_refused,
+				              &r);
+		}
+	}
 }
 
 /* ---- transactions ---- */

@@ -50,7 +50,9 @@ void prodflip_saw_init(proxy *px, int cluster, int16_t version, const uint8_t *f
 /* A Produce request (size bytes after the prefix) at the front of in.
  * 0: go on (its batches may have been rewritten in place); 1: held, the
  * client is not read until turnout resumes it and the request is handled
- * again; -1 with why: close the client. */
+ * again; 2: a batch starts after records the client still holds (a
+ * sequence gap, prodseq.h): answer NOT_LEADER_OR_FOLLOWER, untouched;
+ * -1 with why: close the client. */
 int prodflip_produce(client *c, const wire_req_header *h, struct evbuffer *in, int32_t size,
                      char *why, size_t whylen);
 
@@ -71,6 +73,12 @@ int prodflip_txn(client *c, const wire_req_header *h, pending *p, struct evbuffe
  * in place). */
 void prodflip_init_request(client *c, const wire_req_header *h, struct evbuffer *in, int32_t size);
 
+/* turnout answered this Produce request itself (NOT_LEADER_OR_FOLLOWER),
+ * writing none of its batches: each is a hole its partition's sequence
+ * must not skip on the cluster the producer writes to next. */
+typedef struct wire_produce_req wire_produce_req;
+void prodflip_refused(proxy *px, const wire_produce_req *rq);
+
 /* A reload replaced old with px->cfg: start draining where routes moved. */
 void prodflip_reloaded(proxy *px, const config *old);
 /* A Produce marked by prodflip_reloaded was answered or dropped. */
@@ -84,6 +92,7 @@ typedef struct prodflip_stats {
 	unsigned long drains;         /* route changes that waited for requests */
 	unsigned long held;           /* Produce requests held (drain or id) */
 	unsigned long behind_base;    /* a batch older than its partition's first */
+	unsigned long gaps;           /* requests refused for a sequence gap */
 } prodflip_stats;
 void prodflip_get_stats(const proxy *px, prodflip_stats *out);
 

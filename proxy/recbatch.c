@@ -114,3 +114,22 @@ int recbatch_rewrite(uint8_t *p, size_t len, recbatch_fn fn, void *arg)
 	}
 	return n;
 }
+
+int recbatch_each(const uint8_t *p, size_t len, recbatch_look_fn fn, void *arg)
+{
+	size_t off = 0;
+	int n = 0;
+	while (off < len) {
+		size_t bl = batch_len(p + off, len - off);
+		if (!bl)
+			return -1;
+		recbatch_ids ids;
+		read_ids(p + off, &ids);
+		int rc = fn(arg, &ids);
+		if (rc)
+			return rc;
+		off += bl;
+		n++;
+	}
+	return n;
+}

@@ -40,4 +40,8 @@ int recbatch_first(const uint8_t *p, size_t len, recbatch_ids *out);
 typedef int (*recbatch_fn)(void *arg, recbatch_ids *ids);
 int recbatch_rewrite(uint8_t *p, size_t len, recbatch_fn fn, void *arg);
 
+/* The same walk, read-only: fn sees each batch's ids, nothing is written. */
+typedef int (*recbatch_look_fn)(void *arg, const recbatch_ids *ids);
+int recbatch_each(const uint8_t *p, size_t len, recbatch_look_fn fn, void *arg);
+
 #endif

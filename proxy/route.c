@@ -14,6 +14,7 @@
 #include "proxy/groups.h"
 #include "proxy/local.h"
 #include "proxy/log.h"
+#include "proxy/producer_flip.h"
 #include "proxy/rewrite.h"
 #include "proxy/view.h"
 #include "wire/api.h"
@@ -489,6 +490,8 @@ static int produce_or_fetch(client *c, const wire_req_header *h, pending *p, str
 	log_info("client=%d event=not_leader api=%s reason=\"%s\"", c->id,
 	         wire_api_name(h->api_key), bad);
 	int rc = 0;
+	if (h->api_key == WIRE_API_PRODUCE)
+		prodflip_refused(px, &d->m.pr); /* the client sends these batches again */
 	if (p)
 		rc = answer_error(c, h, d, p, KERR_NOT_LEADER_OR_FOLLOWER, a);
 	else
@@ -577,6 +580,24 @@ int route_request(client *c, const wire_req_header *h, pending *p, struct evbuff
 		snprintf(why, whylen, "could not route %s v%d request", wire_api_name(api),
 		         h->api_version);
 out:
+	wire_arena_reset(&a);
+	return rc;
+}
+
+int route_refuse_produce(client *c, const wire_req_header *h, pending *p, struct evbuffer *in,
+                         int32_t size, char *why, size_t whylen)
+{
+	wire_arena a;
+	wire_arena_init(&a, 1 << 20);
+	decoded d;
+	int rc = decode(in, size, h, &a, &d, why, whylen);
+	if (rc == 0) {
+		prodflip_refused(c->px, &d.m.pr);
+		rc = answer_error(c, h, &d, p, KERR_NOT_LEADER_OR_FOLLOWER, &a);
+		evbuffer_drain(in, d.len);
+		if (rc)
+			snprintf(why, whylen, "could not answer Produce v%d", h->api_version);
+	}
 	wire_arena_reset(&a);
 	return rc;
 }

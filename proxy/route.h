@@ -28,4 +28,9 @@
 int route_request(client *c, const wire_req_header *h, pending *p, struct evbuffer *in,
                   int32_t size, char *why, size_t whylen);
 
+/* Answers the Produce request at the front of in NOT_LEADER_OR_FOLLOWER
+ * without forwarding it (a sequence gap, producer_flip.h), consuming it. */
+int route_refuse_produce(client *c, const wire_req_header *h, pending *p, struct evbuffer *in,
+                         int32_t size, char *why, size_t whylen);
+
 #endif

@@ -2,12 +2,20 @@
  * libFuzzer target for proxy/recbatch.c: the records field of a Produce
  * request comes from the application. Any bytes must either be refused or
  * walked batch by batch; a rewritten batch must carry the new ids and a
- * CRC that matches its bytes.
+ * CRC that matches its bytes; the read-only walk (recbatch_each, on
+ * Produce requests turnout refused) sees the same batches.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "proxy/recbatch.h"
+
+static int count(void *arg, const recbatch_ids *ids)
+{
+	(void)ids;
+	(*(int *)arg)++;
+	return 0;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -28,7 +36,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(p, data, size);
 	recbatch_ids first;
 	(void)recbatch_first(p, size, &first);
+	int seen = 0, looked = recbatch_each(data, size, count, &seen);
 	int n = recbatch_rewrite(p, size, bump, NULL);
+	if (looked != n || (n > 0 && seen != n))
+		abort(); /* both walks take the same batches */
 	if (n > 0) {
 		/* the first batch was rewritten: its CRC covers its new bytes */
 		size_t len = 12 + (size_t)((uint32_t)p[8] << 24 | (uint32_t)p[9] << 16 |

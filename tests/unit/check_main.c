@@ -15,7 +15,7 @@ extern const check_test prim_tests[], frame_tests[], header_tests[], golden_test
     sasl_tests[], sigv4_tests[], secconfig_tests[], vbroker_unit_tests[], mm2_records_tests[],
     mm2_names_tests[], translate_tests[], translate_prop_tests[], xlate_engine_tests[],
     inject_tests[], inplace_tests[], flip_plan_tests[], admin_tests[], route_check_tests[],
-    recbatch_tests[], coord_tests[];
+    recbatch_tests[], coord_tests[], prodseq_tests[];
 void roundtrip_run_all(void);
 
 void check_record(const char *name, int failures)
@@ -72,6 +72,7 @@ int main(int argc, char **argv)
 	run_table(admin_tests);
 	run_table(route_check_tests);
 	run_table(recbatch_tests);
+	run_table(prodseq_tests);
 	roundtrip_run_all();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;

@@ -54,12 +54,14 @@ static void describe(proxy *px, const group_rt *g, coord_record *r)
 		coord_flip_id(g->flip.cluster, g->flip.to, r->flip, sizeof(r->flip));
 		break;
 	case CUTOVER_SERVING:
-		if (g->settling) {
-			r->state = COORD_SEEDED;
-			coord_flip_id(other(g->cluster), g->cluster, r->flip, sizeof(r->flip));
-		} else if (g->flip.reason[0] && want != g->cluster) {
+		/* a rollback settles too (its members rejoin the old group): the
+		 * failure is what peers in the same flip must hear, not a seed */
+		if (g->flip.reason[0] && want != g->cluster) {
 			r->state = COORD_FAILED;
 			coord_flip_id(g->cluster, want, r->flip, sizeof(r->flip));
+		} else if (g->settling) {
+			r->state = COORD_SEEDED;
+			coord_flip_id(other(g->cluster), g->cluster, r->flip, sizeof(r->flip));
 		} else {
 			r->state = COORD_SERVING;
 			if (g->flip.flips)

@@ -175,8 +175,8 @@ static int parse_log(const cJSON *root, config *c, char *err, size_t errlen)
 	return 0;
 }
 
-/* An instance id or topic name: printable ASCII without spaces or quotes,
- * since both end up in record keys and log lines. */
+/* An instance id: printable ASCII without spaces or quotes, since it ends
+ * up in record keys and log lines. */
 static int plain_name(const char *s, size_t max)
 {
 	size_t n = strlen(s);

@@ -456,7 +456,7 @@ static void snapshot(proxy *px, flip_ctl *fc, group_rt *g, int64_t now)
 
 /* RELEASING: once every member is out of the old group, the engine takes
  * over (or the flip gives up at the deadline). */
-static void releasing(proxy *px, flip_ctl *fc, group_rt *g, int64_t now)
+static void releasing(proxy *px, group_rt *g, int64_t now)
 {
 	size_t left_behind = flip_release_members(px, g);
 	if (left_behind) {
@@ -472,7 +472,6 @@ static void releasing(proxy *px, flip_ctl *fc, group_rt *g, int64_t now)
 		return;
 	}
 	int64_t took = now - g->flip.state_ms;
-	(void)fc;
 	cutover_released(&g->flip, now);
 	log_info("event=flip group=%s state=snapshot from=%s to=%s release_ms=%lld direction=%s",
 	         g->id, name(g->flip.cluster), name(g->flip.to), (long long)took,
@@ -503,7 +502,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 		                        px->cfg->cutover_freeze_max_ms))
 			freeze_done(px, fc, g, now);
 		else if (g->flip.state == CUTOVER_RELEASING)
-			releasing(px, fc, g, now);
+			releasing(px, g, now);
 		else if (g->flip.state == CUTOVER_SNAPSHOT && !g->flip_io)
 			snapshot(px, fc, g, now);
 		/* held at first sight, this sidecar has no word yet: its route may

@@ -46,7 +46,7 @@
 #include "routing/xlate.h"
 #include "wire/api.h"
 
-enum { RETRY_PAUSE_MS = 500 };
+enum { RETRY_PAUSE_MS = 500, WAIT_LOG_MS = 10000 };
 
 typedef enum {
 	RECOVER_SERVE,    /* Y has no commits: serve X as is */
@@ -264,9 +264,18 @@ void flip_recover_tick(proxy *px, group_rt *g)
 	g->recover_io = NULL;
 	int64_t now = mono_ms(), held = now - g->flip.began_ms;
 	if (j->outcome == RECOVER_RETRY) {
-		log_warn("event=flip_recover group=%s cluster=%s state=waiting held_ms=%lld "
-		         "reason=\"%s\"",
-		         g->id, name(g->cluster), (long long)held, j->why);
+		/* asked again every ~0.5 s, possibly for minutes (a peer that has
+		 * not followed yet): a new reason at once, the same every 10 s */
+		unsigned h = 5381;
+		for (const char *p = j->why; *p; p++)
+			h = h * 33 + (unsigned char)*p;
+		if (h != g->recover_why_hash || now - g->recover_logged_ms >= WAIT_LOG_MS) {
+			g->recover_why_hash = h;
+			g->recover_logged_ms = now;
+			log_warn("event=flip_recover group=%s cluster=%s state=waiting "
+			         "held_ms=%lld reason=\"%s\"",
+			         g->id, name(g->cluster), (long long)held, j->why);
+		}
 		job_free(j);
 		if (submit(px, g)) {
 			g->recovering = 0; /* stopping: nothing is served any more */

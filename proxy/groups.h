@@ -42,6 +42,8 @@ typedef struct group_rt {
 	int recovering;                    /* first sight: held until its commits are checked
 	                                      (flip_recover.c) */
 	void *recover_io;                  /* that check's job (flip_recover.c) */
+	int64_t recover_logged_ms;         /* last `state=waiting` line, and of which */
+	unsigned recover_why_hash;         /* reason: repeated ones every 10 s only */
 	int begin_after_settle;            /* a reload asked for a flip while settling */
 	int64_t settle_ms;                 /* when settling began */
 	int settle_need;                   /* members that left the old cluster */

@@ -61,6 +61,13 @@ static const char *needs_restart(const config *old, const config *new)
 	if (old->admin.enabled != new->admin.enabled ||
 	    !same_str(old->admin.host, new->admin.host) || old->admin.port != new->admin.port)
 		return "admin.enabled or admin.listen changed (restart turnout to apply)";
+	/* the control topic client (routing/coord.c) keeps what it started with */
+	if (!same_str(old->cutover_control_topic, new->cutover_control_topic) ||
+	    old->cutover_control_cluster != new->cutover_control_cluster ||
+	    !same_str(old->cutover_instance_id, new->cutover_instance_id) ||
+	    old->cutover_heartbeat_ms != new->cutover_heartbeat_ms)
+		return "cutover.control_topic, control_cluster, instance_id or heartbeat_ms "
+		       "changed (restart turnout to apply)";
 	return NULL;
 }
 

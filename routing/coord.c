@@ -102,6 +102,17 @@ static void on_message(coord *c, const rd_kafka_message_t *m)
 		         (long long)m->offset, why);
 }
 
+/* A record that could not be queued: not heartbeat-only records (serving,
+ * no members) would otherwise never be written. */
+static void mark_dirty(coord *c, const coord_record *r)
+{
+	pthread_mutex_lock(&c->mu);
+	for (size_t i = 0; i < c->nown; i++)
+		if (!strcmp(c->own[i].r.group, r->group))
+			c->own[i].dirty = 1;
+	pthread_mutex_unlock(&c->mu);
+}
+
 /* Writes own records that changed, or whose heartbeat is due. */
 static void publish(coord *c)
 {
@@ -128,10 +139,12 @@ static void publish(coord *c)
 		int klen = coord_record_key(&send[i].r, key, sizeof(key));
 		if (!val || klen < 0 ||
 		    rd_kafka_produce(c->ptopic, 0, RD_KAFKA_MSG_F_COPY, val, strlen(val), key,
-		                     (size_t)klen, NULL) == -1)
+		                     (size_t)klen, NULL) == -1) {
 			mm2_rk_status_set(&c->status, "cannot write to %s: %s", c->topic,
 			                  val ? rd_kafka_err2str(rd_kafka_last_error())
 			                      : "out of memory");
+			mark_dirty(c, &send[i].r); /* written again on the next pass */
+		}
 		free(val);
 	}
 	free(send);

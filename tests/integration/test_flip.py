@@ -15,7 +15,6 @@ from datetime import datetime, timezone
 import threading
 import time
 
-import pytest
 
 from confluent_kafka import Consumer, Producer, TopicPartition
 
@@ -30,8 +29,9 @@ PARTS = 2
 class Writer:
     """Produces value n for n = 0, 1, ... to legacy until stopped."""
 
-    def __init__(self, bootstrap, topic):
+    def __init__(self, bootstrap, topic, parts=PARTS):
         self.p = Producer({"bootstrap.servers": bootstrap, "acks": "all", "linger.ms": 5})
+        self.parts = parts
         self.topic, self.sent, self.stop_flag = topic, [], threading.Event()
         self.t = threading.Thread(target=self._run, daemon=True)
         self.t.start()
@@ -39,7 +39,7 @@ class Writer:
     def _run(self):
         n = 0
         while not self.stop_flag.is_set():
-            self.p.produce(self.topic, key=b"k%d" % n, value=b"v%d" % n, partition=n % PARTS)
+            self.p.produce(self.topic, key=b"k%d" % n, value=b"v%d" % n, partition=n % self.parts)
             self.sent.append(b"v%d" % n)
             n += 1
             self.p.poll(0)
@@ -95,11 +95,11 @@ def move(t, group, cluster):
     t.config_path.write_text(json.dumps(cfg))
 
 
-def committed(bootstrap, group, topic):
+def committed(bootstrap, group, topic, parts=PARTS):
     c = Consumer({"bootstrap.servers": bootstrap, "group.id": group,
                   "enable.auto.commit": False})
     try:
-        got = c.committed([TopicPartition(topic, p) for p in range(PARTS)], timeout=10)
+        got = c.committed([TopicPartition(topic, p) for p in range(parts)], timeout=10)
     finally:
         c.close()
     return [tp.offset for tp in got]

@@ -16,45 +16,20 @@ b, the group keeps consuming on legacy and nothing is lost.
 """
 
 import re
-import signal
 from datetime import datetime, timezone
 import threading
 import time
 
 import pytest
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Consumer
 
 from harness import unique_group, unique_topic, wait_until
 from mirror_proc import CHECKPOINTS_TOPIC, SYNCS_TOPIC, Mirror
-from test_flip import fetch_switches, flip_lines, move
-from test_flip_faults import free_ports
+from test_flip import Writer, committed, fetch_switches, flip_lines, move
+from test_flip_faults import free_ports, restart_killed
 from turnout_proc import Turnout
 
 PARTS = 3
-
-
-class Writer:
-    """Produces value n for n = 0, 1, ... to legacy until stopped."""
-
-    def __init__(self, bootstrap, topic):
-        self.p = Producer({"bootstrap.servers": bootstrap, "acks": "all", "linger.ms": 5})
-        self.topic, self.sent, self.stop_flag = topic, [], threading.Event()
-        self.t = threading.Thread(target=self._run, daemon=True)
-        self.t.start()
-
-    def _run(self):
-        n = 0
-        while not self.stop_flag.is_set():
-            self.p.produce(self.topic, value=b"v%d" % n, partition=n % PARTS)
-            self.sent.append(b"v%d" % n)
-            n += 1
-            self.p.poll(0)
-            time.sleep(0.02)
-
-    def stop(self):
-        self.stop_flag.set()
-        self.t.join()
-        assert self.p.flush(20) == 0
 
 
 class Member:
@@ -127,16 +102,6 @@ def start_sidecars(clusters, tmp_path, topic, control, freeze_max_ms, b_cutover=
     return out
 
 
-def committed(bootstrap, group, topic):
-    c = Consumer({"bootstrap.servers": bootstrap, "group.id": group,
-                  "enable.auto.commit": False})
-    try:
-        got = c.committed([TopicPartition(topic, p) for p in range(PARTS)], timeout=10)
-    finally:
-        c.close()
-    return [tp.offset for tp in got]
-
-
 def coord_lines(t, group, verdict):
     return [ln for ln in t.log_text().splitlines()
             if f"event=flip group={group} state=snapshot" in ln and f"coord={verdict}" in ln]
@@ -196,7 +161,7 @@ def test_group_over_two_sidecars_flips_once(clusters, tmp_path, kind):
                     args=["--offset-lag-max", "10", "--flush-interval-ms", "200"])
     writer, members = None, []
     try:
-        writer = Writer(clusters.bootstrap("legacy"), topic)
+        writer = Writer(clusters.bootstrap("legacy"), topic, parts=PARTS)
         members = [None, None, Member(kind, b.bootstrap, topic, group)]
         if kind == "kafka-python":
             # The mock answers a follower's SyncGroup that comes after the
@@ -255,7 +220,7 @@ def test_group_over_two_sidecars_flips_once(clusters, tmp_path, kind):
         got = all_got(members)
         lost = len(set(sent) - set(got))
         # the group is on target: commits land there, none went on on legacy
-        assert sum(committed(clusters.bootstrap("target"), group, topic)) > 0
+        assert sum(committed(clusters.bootstrap("target"), group, topic, PARTS)) > 0
         # never on both clusters: no Fetch to legacy through either sidecar
         # after the first one to target
         switches = {name: fetch_switches(t) for name, t in (("a", a), ("b", b))}
@@ -315,7 +280,7 @@ def test_sidecar_that_never_follows_rolls_the_flip_back(clusters, tmp_path):
                     args=["--offset-lag-max", "10", "--flush-interval-ms", "200"])
     writer, members = None, []
     try:
-        writer = Writer(clusters.bootstrap("legacy"), topic)
+        writer = Writer(clusters.bootstrap("legacy"), topic, parts=PARTS)
         members = [Member("eager", a.bootstrap, topic, group),
                    Member("eager", a.bootstrap, topic, group),
                    Member("eager", b.bootstrap, topic, group)]
@@ -340,7 +305,7 @@ def test_sidecar_that_never_follows_rolls_the_flip_back(clusters, tmp_path):
         got = all_got(members)
         print(f"rollback: lost {len(set(sent) - set(got))}, re-reads "
               f"{len(got) - len(set(got))}, a's reason: {failed.split('reason=')[1][:160]}")
-        assert committed(clusters.bootstrap("target"), group, topic) == [-1001] * PARTS
+        assert committed(clusters.bootstrap("target"), group, topic, PARTS) == [-1001] * PARTS
         for t in (a, b):
             assert all(s[1] == "legacy" for s in fetch_switches(t)), fetch_switches(t)
     finally:
@@ -359,7 +324,7 @@ def test_peer_rollback_rolls_back_the_sidecar_that_followed(clusters, tmp_path):
                     args=["--offset-lag-max", "10", "--flush-interval-ms", "200"])
     writer, members = None, []
     try:
-        writer = Writer(clusters.bootstrap("legacy"), topic)
+        writer = Writer(clusters.bootstrap("legacy"), topic, parts=PARTS)
         members = [Member("eager", a.bootstrap, topic, group),
                    Member("eager", a.bootstrap, topic, group),
                    Member("eager", b.bootstrap, topic, group)]
@@ -384,7 +349,7 @@ def test_peer_rollback_rolls_back_the_sidecar_that_followed(clusters, tmp_path):
         sent = list(writer.sent)
         wait_until(lambda: set(sent) <= set(all_got(members)), timeout=40,
                    what="every record consumed")
-        assert committed(clusters.bootstrap("target"), group, topic) == [-1001] * PARTS
+        assert committed(clusters.bootstrap("target"), group, topic, PARTS) == [-1001] * PARTS
         print(f"peer rollback: lost 0, b's reason: {failed_b.split('reason=')[1][:120]}")
     finally:
         stop_all(writer, members, mirror, [a, b])
@@ -405,7 +370,7 @@ def test_sidecar_killed_while_waiting_for_its_peer(clusters, tmp_path):
                     args=["--offset-lag-max", "10", "--flush-interval-ms", "200"])
     writer, members = None, []
     try:
-        writer = Writer(clusters.bootstrap("legacy"), topic)
+        writer = Writer(clusters.bootstrap("legacy"), topic, parts=PARTS)
         members = [Member("eager", a.bootstrap, topic, group),
                    Member("eager", a.bootstrap, topic, group),
                    Member("eager", b.bootstrap, topic, group)]
@@ -413,11 +378,7 @@ def test_sidecar_killed_while_waiting_for_its_peer(clusters, tmp_path):
         move(a, group, "target")
         wait_until(lambda: coord_lines(a, group, "wait"), timeout=20,
                    what="a waiting for b\n" + a.log_text()[-3000:])
-        a.proc.send_signal(signal.SIGKILL)
-        a.proc.wait()
-        a.log.close()
-        a.log_path = a.log_path.with_name(a.log_path.name + ".2")
-        a.start(timeout=20)
+        restart_killed(a)  # same ports and config, log in turnout.log.2
 
         def recover_lines():
             return [ln for ln in a.log_text().splitlines()
@@ -429,7 +390,7 @@ def test_sidecar_killed_while_waiting_for_its_peer(clusters, tmp_path):
         b_before = len(members[2].got)
         time.sleep(3)  # b's config lands later; a goes on holding
         assert not [ln for ln in recover_lines() if "result=" in ln], recover_lines()
-        assert committed(clusters.bootstrap("target"), group, topic) == [-1001] * PARTS
+        assert committed(clusters.bootstrap("target"), group, topic, PARTS) == [-1001] * PARTS
         # a's members get nothing meanwhile (b's member may be rebalancing
         # on legacy after a's members left it: counted, not asserted)
         b_meanwhile = len(members[2].got) - b_before
@@ -457,7 +418,7 @@ def test_sidecar_killed_while_waiting_for_its_peer(clusters, tmp_path):
                    what=f"every record consumed; missing "
                         f"{len(set(sent) - set(all_got(members)))} of {len(sent)}")
         got = all_got(members)
-        assert sum(committed(clusters.bootstrap("target"), group, topic)) > 0
+        assert sum(committed(clusters.bootstrap("target"), group, topic, PARTS)) > 0
         print(f"killed while waiting: lost {len(set(sent) - set(got))}, re-reads "
               f"{len(got) - len(set(got))}, b's member read {b_meanwhile} while a held, "
               f"{rec.split('result=')[1][:40]}")

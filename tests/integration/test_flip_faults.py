@@ -52,6 +52,17 @@ def finish(w, r, m=None):
     return sent, len(r.got) - len(set(r.got))
 
 
+def stop_all(t, w, r, m):
+    """A test's cleanup: writer, reader (either may not have started),
+    mirror, and turnout, which must exit cleanly."""
+    if w and not w.stop_flag.is_set():
+        w.stop()
+    if r:
+        r.stop()
+    m.stop()
+    assert t.stop() == 0, t.log_text()[-3000:]
+
+
 def rereads_bound(t, group):
     return sum(int(re.search(r"rereads_max=(\d+)", ln).group(1))
                for ln in flip_lines(t, group, "seeding"))
@@ -116,12 +127,7 @@ def test_bad_config_mid_flip_is_rejected_and_the_flip_finishes(clusters, tmp_pat
         print(f"bad config mid-flip: lost 0 of {len(sent)}, re-reads {dups} (bound {bound}), "
               f"rejections {len(log_lines(t, 'reload_rejected'))}")
     finally:
-        if w and not w.stop_flag.is_set():
-            w.stop()
-        if r:
-            r.stop()
-        m.stop()
-        assert t.stop() == 0, t.log_text()[-3000:]
+        stop_all(t, w, r, m)
 
 
 @modern_only
@@ -170,12 +176,7 @@ def test_flip_with_target_coordinator_down_rolls_back_then_retries(clusters, tmp
               f"lost 0 of {len(sent)}, re-reads {dups} (flip bound {bound})")
     finally:
         clusters.cmd("up target 2")
-        if w and not w.stop_flag.is_set():
-            w.stop()
-        if r:
-            r.stop()
-        m.stop()
-        assert t.stop() == 0, t.log_text()[-3000:]
+        stop_all(t, w, r, m)
 
 
 @modern_only
@@ -211,12 +212,7 @@ def test_flip_with_a_legacy_broker_down(clusters, tmp_path):
         print(f"legacy broker 3 down: lost 0 of {len(sent)}, re-reads {dups} (bound {bound})")
     finally:
         clusters.cmd("up legacy 3")
-        if w and not w.stop_flag.is_set():
-            w.stop()
-        if r:
-            r.stop()
-        m.stop()
-        assert t.stop() == 0, t.log_text()[-3000:]
+        stop_all(t, w, r, m)
 
 
 # ---- turnout killed mid-flip -------------------------------------------
@@ -295,12 +291,7 @@ def killed_mid_flip(clusters, tmp_path, point):
         assert all(o >= 0 for o in tgt), tgt
         return t, rec, seeded_before, sent, dups, before
     finally:
-        if w and not w.stop_flag.is_set():
-            w.stop()
-        if r:
-            r.stop()
-        m.stop()
-        assert t.stop() == 0, t.log_text()[-3000:]
+        stop_all(t, w, r, m)
 
 
 def test_killed_before_the_seed_recovers_by_flipping_on_first_sight(clusters, tmp_path):
@@ -402,9 +393,4 @@ def test_flip_with_a_kafkajs_member_loses_nothing(clusters, tmp_path):
         print(f"kafkajs flip: lost 0 of {len(sent)}, re-reads {dups} (bound {bound}), "
               f"pauses {pauses} ms, kafkajs crashes {crashes}")
     finally:
-        if w and not w.stop_flag.is_set():
-            w.stop()
-        if r:
-            r.stop()
-        m.stop()
-        assert t.stop() == 0, t.log_text()[-3000:]
+        stop_all(t, w, r, m)

@@ -89,7 +89,9 @@ def test_bad_config_is_rejected_and_running_config_stays(clusters, tmp_path):
                (json.dumps({**good, "rootes": {}}), "rootes: unknown key"),
                (json.dumps({**good, "routes": {"groups": {"g": "targte"}}}),
                 "routes.groups.g: must be"),
-               (json.dumps({**good, "listen": "127.0.0.1:1"}), "listen changed")]
+               (json.dumps({**good, "listen": "127.0.0.1:1"}), "listen changed"),
+               (json.dumps({**good, "cutover": {"heartbeat_ms": 500}}),
+                "cutover.control_topic, control_cluster, instance_id or heartbeat_ms changed")]
         for n, (text, reason) in enumerate(bad, 1):
             t.config_path.write_text(text)
             t.proc.send_signal(signal.SIGHUP)

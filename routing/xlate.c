@@ -170,6 +170,31 @@ const char *xlate_engine_offset_syncs_topic(xlate_engine *e)
 	return e->syncs_topic;
 }
 
+/* The deadline the calling thread's blocking calls end by (see
+ * xlate_thread_deadline); 0: each waits mirror.fetch_timeout_ms. */
+static _Thread_local int64_t call_deadline_ms;
+
+void xlate_thread_deadline(int64_t deadline_ms)
+{
+	call_deadline_ms = deadline_ms;
+}
+
+/* times fetch_timeout_ms, cut to what is left before the thread's deadline
+ * (at least 1 ms: the call then fails as timed out) */
+static int call_timeout(const xlate_engine *e, int times)
+{
+	int64_t t = (int64_t)e->mc->fetch_timeout_ms * times;
+	if (call_deadline_ms) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		int64_t left =
+		    call_deadline_ms - ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+		if (left < t)
+			t = left < 1 ? 1 : left;
+	}
+	return (int)t;
+}
+
 int xlate_engine_wait_ready(xlate_engine *e, int timeout_ms, char *err, size_t errlen)
 {
 	struct timespec step = {0, 50 * 1000000L};
@@ -242,7 +267,7 @@ static void add_topic_partitions(xlate_engine *e, mm2_client *from,
 		return;
 	int cnt = 0;
 	char why[512];
-	if (mm2_client_partitions(from, topic, e->mc->fetch_timeout_ms, &cnt, why, sizeof(why))) {
+	if (mm2_client_partitions(from, topic, call_timeout(e, 1), &cnt, why, sizeof(why))) {
 		log_warn("event=translate_metadata_failed topic=%s error=\"%s\"", topic, why);
 		return;
 	}
@@ -309,13 +334,13 @@ static void translate_one(xlate_engine *e, translate_dir dir, const translate_pl
 		goto done;
 	if (mm2_client_read(fc, from_topic, partition, plan->from_start,
 	                    (size_t)plan->from_max + VERIFY_LOOKAHEAD, g, VERIFY_LOOKAHEAD,
-	                    e->mc->fetch_timeout_ms, &from, &nfrom, &from_end, why, sizeof(why)))
+	                    call_timeout(e, 1), &from, &nfrom, &from_end, why, sizeof(why)))
 		goto done;
 	size_t before = 0;
 	while (before < nfrom && from[before].offset < g)
 		before++;
 	if (mm2_client_read(tc, to_topic, partition, plan->to_start, before + VERIFY_LOOKAHEAD + 1,
-	                    -1, 0, e->mc->fetch_timeout_ms, &to, &nto, &to_end, why, sizeof(why)))
+	                    -1, 0, call_timeout(e, 1), &to, &nto, &to_end, why, sizeof(why)))
 		goto done;
 	verify_input in = {
 	    .anchor_from = plan->from_start,
@@ -363,7 +388,6 @@ static int translate_locked(xlate_engine *e, const char *group, translate_dir di
 	mm2_client *from = client_for(e, fs, err, errlen);
 	if (!from)
 		return -1;
-	int tmo = e->mc->fetch_timeout_ms;
 	rd_kafka_topic_partition_list_t *want =
 	    group_partitions(e, from, group, dir, topics, err, errlen);
 	rd_kafka_topic_partition_list_t *got = NULL, *all = NULL;
@@ -371,12 +395,13 @@ static int translate_locked(xlate_engine *e, const char *group, translate_dir di
 	int rc = -1;
 	if (!want)
 		goto out;
-	if (want->cnt > 0 && mm2_client_committed(from, group, want, tmo, &got, err, errlen))
+	if (want->cnt > 0 &&
+	    mm2_client_committed(from, group, want, call_timeout(e, 1), &got, err, errlen))
 		goto out;
 	/* every partition the broker knows for the group (real Kafka answers;
 	 * librdkafka's mock does not, which the explicit list covers) */
 	char why[512];
-	if (mm2_client_committed(from, group, NULL, tmo, &all, why, sizeof(why))) {
+	if (mm2_client_committed(from, group, NULL, call_timeout(e, 1), &all, why, sizeof(why))) {
 		if (want->cnt == 0) {
 			snprintf(err, errlen, "%s", why);
 			goto out;
@@ -452,8 +477,8 @@ static int translate_locked(xlate_engine *e, const char *group, translate_dir di
 			p->r.note =
 			    "not the name of a mirrored topic under this replication policy";
 		int64_t end;
-		if (mm2_client_end_offset(from, p->topic, p->partition, tmo, &end, why,
-		                          sizeof(why)) == 0) {
+		if (mm2_client_end_offset(from, p->topic, p->partition, call_timeout(e, 1), &end,
+		                          why, sizeof(why)) == 0) {
 			p->from_end = end;
 			if (have_h) {
 				int64_t newest =
@@ -510,7 +535,7 @@ int xlate_seed_group(xlate_engine *e, const xlate_group_result *res, int describ
 			rd_kafka_topic_partition_list_add(ask, res->parts[i].to_topic,
 			                                  res->parts[i].partition);
 	if (ask->cnt &&
-	    mm2_client_committed(to, res->group, ask, e->mc->fetch_timeout_ms, &cur, err, errlen))
+	    mm2_client_committed(to, res->group, ask, call_timeout(e, 1), &cur, err, errlen))
 		goto out;
 	put = rd_kafka_topic_partition_list_new((int)res->n + 1);
 	if (!put) {
@@ -544,7 +569,7 @@ int xlate_seed_group(xlate_engine *e, const xlate_group_result *res, int describ
 		char serr[600] = "";
 		if (describe != 1)
 			; /* nothing to ask */
-		else if (mm2_client_group_state(to, res->group, e->mc->fetch_timeout_ms, &gs, serr,
+		else if (mm2_client_group_state(to, res->group, call_timeout(e, 1), &gs, serr,
 		                                sizeof(serr)))
 			log_warn("event=group_describe_failed group=%s cluster=%s error=\"%s\"",
 			         res->group, side_name[ts], serr);
@@ -558,7 +583,7 @@ int xlate_seed_group(xlate_engine *e, const xlate_group_result *res, int describ
 			goto out;
 		}
 		rep->how = "commit";
-		if (mm2_client_commit(to, res->group, put, e->mc->fetch_timeout_ms, err, errlen)) {
+		if (mm2_client_commit(to, res->group, put, call_timeout(e, 1), err, errlen)) {
 			int refused = strstr(err, "nknown member") ||
 			              strstr(err, "UNKNOWN_MEMBER") || strstr(err, "generation") ||
 			              strstr(err, "GENERATION");
@@ -571,8 +596,8 @@ int xlate_seed_group(xlate_engine *e, const xlate_group_result *res, int describ
 			    "cannot describe groups\"",
 			    res->group, side_name[ts], err);
 			rep->how = "member";
-			if (mm2_client_commit_as_member(to, res->group, put,
-			                                e->mc->fetch_timeout_ms * 2, err, errlen)) {
+			if (mm2_client_commit_as_member(to, res->group, put, call_timeout(e, 2),
+			                                err, errlen)) {
 				rep->committed = 0;
 				goto out;
 			}
@@ -672,11 +697,11 @@ int xlate_group_commits(xlate_engine *e, int cluster, const char *group, const c
 	if (!c || !(want = group_partitions(e, c, group, dir, topics, err, errlen)))
 		goto out;
 	if (want->cnt > 0 &&
-	    mm2_client_committed(c, group, want, e->mc->fetch_timeout_ms, &got, err, errlen))
+	    mm2_client_committed(c, group, want, call_timeout(e, 1), &got, err, errlen))
 		goto out;
 	/* real Kafka lists every partition of the group; the mock cannot */
 	char why[512];
-	if (mm2_client_committed(c, group, NULL, e->mc->fetch_timeout_ms, &all, why, sizeof(why)) &&
+	if (mm2_client_committed(c, group, NULL, call_timeout(e, 1), &all, why, sizeof(why)) &&
 	    want->cnt == 0) {
 		snprintf(err, errlen, "%s", why);
 		goto out;
@@ -703,8 +728,7 @@ int xlate_group_state(xlate_engine *e, int cluster, const char *group, mm2_group
 	mm2_side side = cluster == CLUSTER_LEGACY ? MM2_SIDE_SOURCE : MM2_SIDE_TARGET;
 	pthread_mutex_lock(&e->work_mu);
 	mm2_client *c = client_for(e, side, err, errlen);
-	int rc =
-	    c ? mm2_client_group_state(c, group, e->mc->fetch_timeout_ms, out, err, errlen) : -1;
+	int rc = c ? mm2_client_group_state(c, group, call_timeout(e, 1), out, err, errlen) : -1;
 	pthread_mutex_unlock(&e->work_mu);
 	return rc;
 }

@@ -107,6 +107,13 @@ int xlate_engine_submit(xlate_engine *e, const char *group, translate_dir dir, x
  * release arg. */
 int xlate_engine_run(xlate_engine *e, void (*fn)(void *arg, int stopping), void *arg);
 
+/* Bounds every blocking call the calling thread makes from now on: each
+ * waits at most mirror.fetch_timeout_ms and never past deadline_ms
+ * (CLOCK_MONOTONIC milliseconds; 0 lifts the bound). A flip sets its
+ * freeze_max_ms deadline, so a slow or unreachable cluster rolls the flip
+ * back on time rather than one timeout per call later. */
+void xlate_thread_deadline(int64_t deadline_ms);
+
 /* How many partitions the group has a committed offset for on one cluster
  * (legacy: 0 / target: 1): those of mirrored topics (the MM2 data names
  * them), of topics (that cluster's names, may be NULL) and any other the

@@ -297,6 +297,8 @@ static cJSON *groups_json(proxy *px)
 		cJSON_AddBoolToObject(e, "settling", g->settling);
 		/* first sight: held until its commits are checked (flip_recover.c) */
 		cJSON_AddBoolToObject(e, "recovering", g->recovering);
+		/* a peer flips the group away from here: fetches held (flip_coord.c) */
+		cJSON_AddBoolToObject(e, "peer_hold", g->peer_hold);
 		if (cutover_busy(f)) {
 			cJSON *fl = cJSON_AddObjectToObject(e, "flip");
 			cJSON_AddStringToObject(fl, "from", cluster_name(f->cluster));

@@ -262,6 +262,9 @@ static void print_groups(const cJSON *st)
 		if (truthy(g, "settling"))
 			printf("    settling: fetches held until the members read the seeded "
 			       "offsets\n");
+		if (truthy(g, "peer_hold"))
+			printf("    peer_hold: fetches held while another sidecar flips the group "
+			       "away from here\n");
 		const cJSON *f = cJSON_GetObjectItemCaseSensitive(g, "flip");
 		if (cJSON_IsObject(f)) {
 			char el[32], sel[32];

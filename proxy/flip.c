@@ -55,7 +55,8 @@ typedef struct flip_job {
 	char **topics; /* the group's "from"-side topics, NULL-terminated */
 	size_t ntopics;
 	int from, to;
-	int64_t deadline_ms;         /* the flip gives up waiting for the old group here */
+	int64_t deadline_ms;         /* the flip gives up here (began + freeze_max_ms) */
+	int freeze_max_ms;           /* ... read on the loop: a reload may change it */
 	int describe[CLUSTER_COUNT]; /* the cluster's brokers answer DescribeGroups */
 	/* filled on the worker */
 	int reached; /* 0 waiting / reading, 1 translated, 2 seeded */
@@ -191,6 +192,7 @@ static void work(void *arg, int stopping)
 		snprintf(j->why, sizeof(j->why), "turnout is stopping");
 		goto done;
 	}
+	xlate_thread_deadline(j->deadline_ms); /* the flip rolls back on time */
 	if (wait_old_group_empty(j))
 		goto done;
 	j->empty_ms = mono_ms();
@@ -214,6 +216,13 @@ static void work(void *arg, int stopping)
 		j->ok = 1;
 	j->seeded_ms = mono_ms();
 done:
+	xlate_thread_deadline(0);
+	if (!j->ok && mono_ms() >= j->deadline_ms && j->why[0]) {
+		char why[sizeof(j->why)];
+		snprintf(why, sizeof(why), "freeze_max_ms (%d) reached: %.1100s", j->freeze_max_ms,
+		         j->why);
+		snprintf(j->why, sizeof(j->why), "%s", why);
+	}
 	xlate_group_result_free(res);
 	pthread_mutex_lock(&j->fc->mu);
 	j->next = j->fc->done;
@@ -271,10 +280,11 @@ static void fail(proxy *px, group_rt *g, const char *why, flip_job *j)
 			left++;
 		}
 	if (left) {
+		int need = groups_member_clients(g, -1);
 		groups_members_to_gone(g, -1);
 		g->settling = 1;
 		g->settle_ms = now;
-		g->settle_need = left;
+		g->settle_need = need;
 		g->nsettle_seen = 0;
 	}
 	rec_end(g, "failed", j);
@@ -354,10 +364,11 @@ static size_t serve_new_cluster(proxy *px, group_rt *g, int from, flip_job *j)
 	size_t released = 0;
 	for (size_t i = 0; i < g->nmembers; i++)
 		released += g->members[i].cluster == from;
+	int need = groups_member_clients(g, from);
 	groups_members_to_gone(g, from);
 	g->settling = 1;
 	g->settle_ms = mono_ms();
-	g->settle_need = (int)released;
+	g->settle_need = need;
 	g->nsettle_seen = 0;
 	rec_end(g, "ok", j);
 	routes_changed(px);
@@ -372,7 +383,8 @@ static flip_job *job_new(flip_ctl *fc, group_rt *g)
 	j->fc = fc;
 	j->from = g->flip.cluster;
 	j->to = g->flip.to;
-	j->deadline_ms = g->flip.began_ms + fc->px->cfg->cutover_freeze_max_ms;
+	j->freeze_max_ms = fc->px->cfg->cutover_freeze_max_ms;
+	j->deadline_ms = g->flip.began_ms + j->freeze_max_ms;
 	for (int k = 0; k < CLUSTER_COUNT; k++) {
 		const cluster_state *cs = &fc->px->clusters[k];
 		api_range r = cs->versions.r[WIRE_API_DESCRIBE_GROUPS];
@@ -510,7 +522,11 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 		 * a finished flip (coord_judge's DONE) */
 		if (!g->recovering)
 			flip_coord_publish(fc->coord, px, g);
-		if (g->settling && now - g->settle_ms >= px->cfg->cutover_freeze_max_ms)
+		if (flip_coord_hold(fc->coord, px, g, now))
+			routes_changed(px);
+		if (g->settling && g->settle_need == 0) /* nobody to wait for */
+			flip_settled(px, g, "no member of this sidecar left the old cluster");
+		else if (g->settling && now - g->settle_ms >= px->cfg->cutover_freeze_max_ms)
 			flip_settled(px, g,
 			             "settle deadline (freeze_max_ms): not every member that "
 			             "left came back");
@@ -639,9 +655,10 @@ void flip_snapshot(proxy *px, flip_view_fn fn, void *arg)
 		const flip_rec *r = g->flip_rec;
 		flip_view v = {
 		    .group = g->id,
-		    .state = g->recovering ? "recovering"
-		             : g->settling ? "settling"
-		                           : cutover_state_name(g->flip.state),
+		    .state = g->recovering  ? "recovering"
+		             : g->settling  ? "settling"
+		             : g->peer_hold ? "peer_hold"
+		                            : cutover_state_name(g->flip.state),
 		    .cluster = name(g->cluster),
 		    .to = name(g->flip.to),
 		    .started_ms = r ? r->started_wall : 0,

@@ -132,3 +132,63 @@ int flip_coord_peers_on(coord *c, const char *group, int cluster, char *why, siz
 		         k, config_cluster_names[cluster], first);
 	return k;
 }
+
+int flip_coord_peers_flipping(coord *c, const char *group, int cluster, char *why, size_t whylen)
+{
+	coord_record *peers = NULL;
+	size_t n = 0;
+	why[0] = '\0';
+	if (coord_read(c, group, &peers, &n, why, whylen))
+		return -1;
+	char first[COORD_INSTANCE_MAX];
+	int k = coord_peers_flipping(peers, n, coord_instance(c), cluster, wall_ms(),
+	                             coord_heartbeat_ms(c), first, sizeof(first));
+	free(peers);
+	if (k > 0)
+		snprintf(
+		    why, whylen,
+		    "%d other sidecar(s) flip the group away from %s or settle there (%s first)", k,
+		    config_cluster_names[cluster], first);
+	return k;
+}
+
+int flip_coord_hold(coord *c, proxy *px, group_rt *g, int64_t now_ms)
+{
+	char why[300] = "";
+	int k = 0, was = g->peer_hold;
+	int own = cutover_busy(&g->flip) || g->settling || g->recovering;
+	if (!own)
+		k = flip_coord_peers_flipping(c, g->id, g->cluster, why, sizeof(why));
+	if (k <= 0) {
+		g->peer_hold = g->peer_hold_spent = 0;
+		if (was)
+			log_info("event=flip group=%s state=peer_hold_over cluster=%s held_ms=%lld "
+			         "ended_by=%s",
+			         g->id, config_cluster_names[g->cluster],
+			         (long long)(now_ms - g->peer_hold_ms),
+			         own ? "own_flip" : "peers_flip_over");
+		return was;
+	}
+	if (g->peer_hold_spent)
+		return 0;
+	if (!was) {
+		g->peer_hold = 1;
+		g->peer_hold_ms = now_ms;
+		log_info("event=flip group=%s state=peer_hold cluster=%s reason=\"%s\" "
+		         "action=\"fetches held, commits pass, until that flip ends or this "
+		         "sidecar's own begins\"",
+		         g->id, config_cluster_names[g->cluster], why);
+		return 1;
+	}
+	int64_t max = (int64_t)px->cfg->cutover_freeze_max_ms + 3 * (int64_t)coord_heartbeat_ms(c);
+	if (now_ms - g->peer_hold_ms < max)
+		return 0;
+	g->peer_hold = 0;
+	g->peer_hold_spent = 1;
+	log_warn("event=flip_warning group=%s cluster=%s reason=\"held %lld ms for a peer's flip, "
+	         "longer than freeze_max_ms plus three heartbeats: %s\" action=\"fetches "
+	         "released; the group consumes here again\"",
+	         g->id, config_cluster_names[g->cluster], (long long)(now_ms - g->peer_hold_ms),
+	         why);
+	return 1;
+}

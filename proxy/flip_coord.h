@@ -28,4 +28,21 @@ coord_verdict flip_coord_judge(coord *c, proxy *px, group_rt *g, int64_t began_w
  * -1 while the control topic has not been read to its end (why says so). */
 int flip_coord_peers_on(coord *c, const char *group, int cluster, char *why, size_t whylen);
 
+/*
+ * Each tick, for a group this sidecar serves with no flip of its own: while
+ * a live peer flips it away from this cluster, or has flipped it here and
+ * its members are still rejoining (coord_peers_flipping), the group's
+ * fetches are held here too (g->peer_hold; commits pass), so that nothing
+ * is read that a rebalance keeps from being committed. Ends when the
+ * peers' flip does (settled, failed, or stale), when this sidecar's own
+ * flip begins, or after freeze_max_ms plus three heartbeats (logged). Returns 1 when the
+ * hold began or ended (routes changed).
+ */
+int flip_coord_hold(coord *c, proxy *px, group_rt *g, int64_t now_ms);
+
+/* Live peers in a flip of `group` concerning `cluster` (coord_peers_flipping):
+ * their number (why names the first), 0, or -1 while the control topic has
+ * not been read to its end. */
+int flip_coord_peers_flipping(coord *c, const char *group, int cluster, char *why, size_t whylen);
+
 #endif

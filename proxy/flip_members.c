@@ -32,6 +32,7 @@
 
 #include "proxy/client.h"
 #include "proxy/flip.h"
+#include "proxy/flip_coord.h"
 #include "proxy/log.h"
 #include "proxy/proxy.h"
 #include "proxy/view.h"
@@ -215,6 +216,8 @@ void flip_settled(proxy *px, group_rt *g, const char *why)
 	int64_t now = mono_ms();
 	g->flip.last_pause_ms = now - g->flip.began_ms; /* fetches were held this long */
 	groups_gone_clear(g);
+	if (px->coord) /* peers still settling: no fetch here either */
+		flip_coord_hold(px->coord, px, g, now);
 	px->route_gen++;
 	view_update(px);
 	log_info("event=flip group=%s state=resumed cluster=%s pause_ms=%lld settle_ms=%lld "

@@ -248,11 +248,11 @@ static void settle_members(group_rt *g, int64_t now)
 {
 	for (size_t i = 0; i < g->nmembers; i++)
 		g->members[i].cluster = g->cluster;
-	size_t n = g->nmembers;
+	int need = groups_member_clients(g, g->cluster);
 	groups_members_to_gone(g, g->cluster);
 	g->settling = 1;
 	g->settle_ms = now;
-	g->settle_need = (int)n;
+	g->settle_need = need;
 	g->nsettle_seen = 0;
 }
 

@@ -193,3 +193,18 @@ void groups_free(groups *gs)
 	gs->v = NULL;
 	gs->n = gs->cap = 0;
 }
+
+int groups_member_clients(const group_rt *g, int cluster)
+{
+	int n = 0;
+	for (size_t i = 0; i < g->nmembers; i++) {
+		if (g->members[i].cluster != cluster)
+			continue;
+		size_t k = 0;
+		while (k < i && (g->members[k].cluster != cluster ||
+		                 g->members[k].client != g->members[i].client))
+			k++;
+		n += k == i;
+	}
+	return n;
+}

@@ -54,6 +54,10 @@ typedef struct group_rt {
 	char **gone; /* member ids that left the old cluster in the last flip */
 	size_t ngone;
 	commit_moves commits; /* last offset committed per partition (route.c) */
+	int peer_hold;        /* a peer flips the group away from `cluster`: fetches held
+	                         (flip_coord_hold) */
+	int peer_hold_spent;  /* ... held as long as allowed; not again until it ends */
+	int64_t peer_hold_ms; /* when the hold began (monotonic) */
 	int coord_said;       /* the judge's last verdict logged, +1 (flip_coord.c) */
 	int coord_waiting;    /* ... and how many sidecars it waited for */
 } group_rt;
@@ -79,6 +83,10 @@ groups_member *groups_member_seen(group_rt *g, const char *id, size_t len, const
 groups_member *groups_member_find(group_rt *g, const char *id, size_t len);
 /* The member left by itself (LeaveGroup passed through) or was left. */
 void groups_member_drop(group_rt *g, const char *id, size_t len);
+/* How many client connections carry the members at cluster: what settling
+ * waits for (a member that rejoined under a new id is listed twice, on one
+ * connection). */
+int groups_member_clients(const group_rt *g, int cluster);
 /* Moves the members of cluster to g->gone (the ids the old cluster knew). */
 void groups_members_to_gone(group_rt *g, int cluster);
 int groups_is_gone(const group_rt *g, const char *id, size_t len);

@@ -27,14 +27,15 @@ int view_topic(proxy *px, const char *topic, size_t len, int *held)
 				group_rt *g = groups_get(px, rg->name, strlen(rg->name), 0);
 				clusters[n++] = g ? g->cluster : rg->cluster;
 				*held |= g && (cutover_holds_fetches(&g->flip) || g->settling ||
-				               g->recovering);
+				               g->recovering || g->peer_hold);
 			}
 	}
 	for (size_t i = 0; i < px->groups.n && n < VIEW_GROUPS_MAX; i++) {
 		group_rt *g = px->groups.v[i];
 		if (groups_consumes(g, topic, len)) {
 			clusters[n++] = g->cluster;
-			*held |= cutover_holds_fetches(&g->flip) || g->settling || g->recovering;
+			*held |= cutover_holds_fetches(&g->flip) || g->settling || g->recovering ||
+			         g->peer_hold;
 		}
 	}
 	route_reason why;
@@ -59,7 +60,8 @@ static int uniform(proxy *px)
 			return -1;
 	for (size_t i = 0; i < px->groups.n; i++)
 		if (px->groups.v[i]->cluster != k || cutover_busy(&px->groups.v[i]->flip) ||
-		    px->groups.v[i]->settling || px->groups.v[i]->recovering)
+		    px->groups.v[i]->settling || px->groups.v[i]->recovering ||
+		    px->groups.v[i]->peer_hold)
 			return -1;
 	return k;
 }

@@ -281,3 +281,29 @@ int coord_peers_on(const coord_record *peers, size_t n, const char *self, int cl
 	}
 	return count;
 }
+
+int coord_peers_flipping(const coord_record *peers, size_t n, const char *self, int cluster,
+                         int64_t now_ms, int heartbeat_ms, char *first, size_t firstlen)
+{
+	int64_t live_after = now_ms - 3 * (int64_t)heartbeat_ms;
+	int other = cluster == CLUSTER_LEGACY ? CLUSTER_TARGET : CLUSTER_LEGACY;
+	char away[COORD_FLIP_MAX], onto[COORD_FLIP_MAX];
+	coord_flip_id(cluster, other, away, sizeof(away));
+	coord_flip_id(other, cluster, onto, sizeof(onto));
+	int count = 0;
+	if (firstlen)
+		first[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		const coord_record *p = &peers[i];
+		if (!strcmp(p->instance, self) || p->ts_ms < live_after || p->cluster != cluster)
+			continue;
+		int leaving = (p->state == COORD_FREEZING || p->state == COORD_RELEASED) &&
+		              !strcmp(p->flip, away);
+		int arriving = p->state == COORD_SEEDED && !strcmp(p->flip, onto);
+		if (!leaving && !arriving)
+			continue;
+		if (!count++ && firstlen)
+			snprintf(first, firstlen, "%s", p->instance);
+	}
+	return count;
+}

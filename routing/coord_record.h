@@ -106,4 +106,17 @@ void coord_judge(const coord_record *peers, size_t n, const coord_record *self, 
 int coord_peers_on(const coord_record *peers, size_t n, const char *self, int cluster,
                    int64_t now_ms, int heartbeat_ms, char *first, size_t firstlen);
 
+/*
+ * How many live peers (not self) are in the middle of a flip that concerns
+ * `cluster`: away from it (freezing or released, still there) or onto it
+ * and not yet settled (seeded: their members are still rejoining); the
+ * first one's instance id into first. A sidecar serving the group on
+ * `cluster` with no flip of its own holds the group's fetches while any
+ * is: the group rebalances there (members leave, or arrive one sidecar
+ * after the other) and refuses the commits of what is read meanwhile, which
+ * would then be read again.
+ */
+int coord_peers_flipping(const coord_record *peers, size_t n, const char *self, int cluster,
+                         int64_t now_ms, int heartbeat_ms, char *first, size_t firstlen);
+
 #endif

@@ -225,6 +225,48 @@ static void coord_peers_on_counts_live_committers(void)
 	CHECK(!strcmp(first, "pod-h"));
 }
 
+/* A sidecar serving the group with no flip of its own holds its fetches
+ * while a live peer flips it away from that cluster or is still settling
+ * after flipping it there, whatever that peer's member count. */
+static void coord_peers_flipping_counts_live_flips_away(void)
+{
+	coord_record p[] = {
+	    rec("pod-c", COORD_FREEZING, CLUSTER_LEGACY, 2, NOW),          /* counts */
+	    rec("pod-d", COORD_RELEASED, CLUSTER_LEGACY, 0, NOW),          /* counts */
+	    rec("pod-e", COORD_FREEZING, CLUSTER_LEGACY, 2, NOW - 4 * HB), /* stale */
+	    rec("pod-f", COORD_SEEDED, CLUSTER_TARGET, 2, NOW),            /* done */
+	    rec("pod-g", COORD_FAILED, CLUSTER_LEGACY, 2, NOW),            /* gave up */
+	    rec("pod-h", COORD_SERVING, CLUSTER_LEGACY, 3, NOW),           /* no flip */
+	    rec("pod-a", COORD_FREEZING, CLUSTER_LEGACY, 3, NOW),          /* self */
+	};
+	char first[COORD_INSTANCE_MAX];
+	CHECK(coord_peers_flipping(p, 7, "pod-a", CLUSTER_LEGACY, NOW, HB, first, sizeof(first)) ==
+	      2);
+	CHECK(!strcmp(first, "pod-c"));
+	CHECK(coord_peers_flipping(p + 2, 5, "pod-a", CLUSTER_LEGACY, NOW, HB, first,
+	                           sizeof(first)) == 0);
+	CHECK(first[0] == '\0');
+	/* on target, the peer that seeded is still settling: its members are
+	 * rejoining there one by one */
+	CHECK(coord_peers_flipping(p, 7, "pod-x", CLUSTER_TARGET, NOW, HB, first, sizeof(first)) ==
+	      1);
+	CHECK(!strcmp(first, "pod-f"));
+	/* settled (serving on target) or stale: nothing to wait for */
+	coord_record done[] = {rec("pod-f", COORD_SERVING, CLUSTER_TARGET, 2, NOW),
+	                       rec("pod-g", COORD_SEEDED, CLUSTER_TARGET, 2, NOW - 4 * HB)};
+	CHECK(coord_peers_flipping(done, 2, "pod-x", CLUSTER_TARGET, NOW, HB, first,
+	                           sizeof(first)) == 0);
+	/* the reverse flip, seen from a sidecar back on target */
+	coord_record back = rec("pod-c", COORD_FREEZING, CLUSTER_TARGET, 1, NOW);
+	coord_flip_id(CLUSTER_TARGET, CLUSTER_LEGACY, back.flip, sizeof(back.flip));
+	CHECK(coord_peers_flipping(&back, 1, "pod-a", CLUSTER_TARGET, NOW, HB, first,
+	                           sizeof(first)) == 1);
+	/* a record on the cluster whose flip names another move is not this one */
+	coord_record odd = rec("pod-c", COORD_FREEZING, CLUSTER_TARGET, 1, NOW);
+	CHECK(coord_peers_flipping(&odd, 1, "pod-a", CLUSTER_TARGET, NOW, HB, first,
+	                           sizeof(first)) == 0);
+}
+
 TEST_TABLE(coord_tests) = {
     {"coord_record_round_trip", coord_record_round_trip},
     {"coord_record_rejects", coord_record_rejects},
@@ -236,5 +278,6 @@ TEST_TABLE(coord_tests) = {
     {"coord_judge_peer_failure_fails", coord_judge_peer_failure_fails},
     {"coord_judge_other_group_and_self_ignored", coord_judge_other_group_and_self_ignored},
     {"coord_peers_on_counts_live_committers", coord_peers_on_counts_live_committers},
+    {"coord_peers_flipping_counts_live_flips_away", coord_peers_flipping_counts_live_flips_away},
     {NULL, NULL},
 };

@@ -1,8 +1,10 @@
 /* Config validation, response rewriting and the ApiVersions offer. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "proxy/apiversions.h"
 #include "proxy/config.h"
+#include "proxy/groups.h"
 #include "proxy/rewrite.h"
 #include "tests/unit/check.h"
 #include "wire/api.h"
@@ -388,6 +390,29 @@ static void test_apiversions_offer(void)
 	wire_arena_reset(&a);
 }
 
+/* Settling waits for connections, not member ids: a member that rejoined
+ * under a new id is listed again on the same connection. */
+static void test_groups_member_clients(void)
+{
+	group_rt g;
+	memset(&g, 0, sizeof(g));
+	g.id = "orders";
+	CHECK(groups_member_seen(&g, "m-1", 3, "", 0, 7, 0));
+	CHECK(groups_member_seen(&g, "m-2", 3, "", 0, 7, 0)); /* m-1 again, new id */
+	CHECK(groups_member_seen(&g, "m-3", 3, "", 0, 9, 0));
+	CHECK(groups_member_seen(&g, "m-4", 3, "", 0, 9, 1)); /* the other cluster */
+	CHECK(groups_member_clients(&g, 0) == 2);
+	CHECK(groups_member_clients(&g, 1) == 1);
+	CHECK(groups_member_clients(&g, -1) == 0);
+	groups_member_drop(&g, "m-3", 3);
+	CHECK(groups_member_clients(&g, 0) == 1);
+	const char *rest[] = {"m-1", "m-2", "m-4"};
+	for (size_t i = 0; i < 3; i++)
+		groups_member_drop(&g, rest[i], 3);
+	CHECK(g.nmembers == 0);
+	free(g.members);
+}
+
 TEST_TABLE(proxy_unit_tests) = {
     {"config valid", test_config_valid},
     {"config $schema key", test_config_schema_key},
@@ -397,5 +422,6 @@ TEST_TABLE(proxy_unit_tests) = {
     {"Fetch request CurrentLeaderEpoch cleared to -1", test_rewrite_fetch_epochs},
     {"rewrite rejects garbage", test_rewrite_rejects_garbage},
     {"ApiVersions offer and answer", test_apiversions_offer},
+    {"settling counts member connections", test_groups_member_clients},
     {NULL, NULL},
 };

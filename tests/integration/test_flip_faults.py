@@ -15,6 +15,7 @@ import re
 import signal
 import socket
 import subprocess
+import time
 import random
 
 import pytest
@@ -133,7 +134,9 @@ def test_bad_config_mid_flip_is_rejected_and_the_flip_finishes(clusters, tmp_pat
 @modern_only
 def test_flip_with_target_coordinator_down_rolls_back_then_retries(clusters, tmp_path):
     topic, group = unique_topic("fdown"), unique_group("fdown")
-    t = start_turnout(clusters, tmp_path, topic, group, fetch_timeout_ms=3000)
+    # each engine call may wait 10 s, longer than freeze_max_ms (8 s): the
+    # flip's deadline cuts them short, so the rollback still comes on time
+    t = start_turnout(clusters, tmp_path, topic, group, fetch_timeout_ms=10000)
     m = Mirror(clusters, tmp_path, topics=[topic], args=MIRROR_ARGS)
     w = r = None
     try:
@@ -148,6 +151,8 @@ def test_flip_with_target_coordinator_down_rolls_back_then_retries(clusters, tmp
         failed = log_lines(t, "flip_failed")[0]
         assert f"group={group}" in failed and "reason=" in failed, failed
         took = int(re.search(r"duration_ms=(\d+)", failed).group(1))
+        # freeze_max_ms plus a tick and librdkafka's admin result slack
+        assert took <= 8000 + 1500 and "freeze_max_ms (8000) reached" in failed, failed
         g, _ = group_status(t, group)
         assert g["cluster"] == "legacy" and g["flip_failures"] == 1, g
         assert committed(clusters.bootstrap("legacy"), group, topic) != [-1001] * PARTS
@@ -328,7 +333,7 @@ class JsReader:
     def __init__(self, bootstrap, topic, group, log_path):
         from harness import NPM_MODULES
         import threading
-        self.got, self.log_path = [], log_path
+        self.got, self.when, self.log_path = [], [], log_path
         self.err = open(log_path, "wb")
         self.proc = subprocess.Popen(
             [require_tool("node"), str(REPO / "tests" / "integration" / "js" /
@@ -341,6 +346,7 @@ class JsReader:
     def _read(self):
         for line in self.proc.stdout:
             self.got.append(line.rstrip(b"\n"))
+            self.when.append(time.time())
 
     def log_text(self):
         return self.log_path.read_text(errors="replace")

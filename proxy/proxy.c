@@ -57,6 +57,12 @@ int proxy_init(proxy *px, struct event_base *base, config *cfg)
 	TAILQ_INIT(&px->justfree);
 	px->metrics = metrics_new();
 	px->dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
+	if (!px->dns) {
+		log_error("event=init_failed reason=\"DNS resolver setup failed: /etc/resolv.conf "
+		          "missing or unreadable\" action=\"mount or create it (containers get "
+		          "one from the runtime)\"");
+		return -1;
+	}
 	px->janitor = event_new(base, -1, 0, janitor, px);
 	px->sigterm = evsignal_new(base, SIGTERM, on_signal, px);
 	px->sigint = evsignal_new(base, SIGINT, on_signal, px);
@@ -161,10 +167,16 @@ void proxy_shutdown(proxy *px)
 	free(px->presented_cluster_id);
 	tls_free(px);
 	aws_ecs_stop();
-	event_free(px->janitor);
-	event_free(px->sigterm);
-	event_free(px->sigint);
-	evdns_base_free(px->dns, 0);
+	/* start-up may have failed before any of these was made (libevent
+	 * setup: evdns_base_new fails without /etc/resolv.conf) */
+	if (px->janitor)
+		event_free(px->janitor);
+	if (px->sigterm)
+		event_free(px->sigterm);
+	if (px->sigint)
+		event_free(px->sigint);
+	if (px->dns)
+		evdns_base_free(px->dns, 0);
 	metrics_free(px->metrics);
 	px->metrics = NULL;
 }

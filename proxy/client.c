@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "proxy/flip.h"
 #include "proxy/frameio.h"
 #include "proxy/inplace.h"
 #include "proxy/log.h"
@@ -275,6 +276,8 @@ void client_deliver(pending *p, int cluster, struct evbuffer *src, size_t len)
 	if (p->api == WIRE_API_INIT_PRODUCER_ID)
 		prodflip_saw_init(c->px, cluster, p->version, evbuffer_pullup(src, (ssize_t)len),
 		                  len);
+	else if (p->api == WIRE_API_JOIN_GROUP && p->fresh_join)
+		flip_saw_join(c->px, cluster, p->version, evbuffer_pullup(src, (ssize_t)len), len);
 	if (!rewrite_needed(p->api, p->version)) {
 		evbuffer_remove_buffer(src, p->resp, len); /* chain move, no copy */
 		pending_finished(p, cluster);

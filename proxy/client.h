@@ -37,6 +37,7 @@ struct pending {
 	int part_cluster[PENDING_PARTS_MAX];      /* and which cluster sent each */
 	client *c;
 	int prod_barrier;   /* a Produce in flight when the producer routes changed */
+	int fresh_join;     /* JoinGroup naming no member: its answer's id is new (flip.h) */
 	pending_own_fn own; /* PENDING_OWN */
 	void *own_arg;
 };

@@ -280,7 +280,7 @@ static void fail(proxy *px, group_rt *g, const char *why, flip_job *j)
 			left++;
 		}
 	if (left) {
-		int need = groups_member_clients(g, -1);
+		int need = flip_member_connections(px, g, -1);
 		groups_members_to_gone(g, -1);
 		g->settling = 1;
 		g->settle_ms = now;
@@ -364,7 +364,7 @@ static size_t serve_new_cluster(proxy *px, group_rt *g, int from, flip_job *j)
 	size_t released = 0;
 	for (size_t i = 0; i < g->nmembers; i++)
 		released += g->members[i].cluster == from;
-	int need = groups_member_clients(g, from);
+	int need = flip_member_connections(px, g, from);
 	groups_members_to_gone(g, from);
 	g->settling = 1;
 	g->settle_ms = mono_ms();

@@ -57,7 +57,10 @@ int flip_fenced(const group_rt *g);
  * if it has not yet. */
 void flip_member_seen(proxy *px, group_rt *g, client *c, wire_str member, wire_str instance);
 /* Sends LeaveGroup for every member of g at g's cluster not yet asked;
- * returns how many are still in the old group (asked, no answer yet). */
+ * returns how many are still in the old group (asked, no answer yet). A
+ * member whose connection has closed is not waited for: it cannot commit,
+ * its session at the old coordinator ends by itself, and if it comes back
+ * its first request names it and it is asked then. */
 size_t flip_release_members(proxy *px, group_rt *g);
 /* The members of g that have not left its cluster yet, for a message. */
 void flip_members_left_behind(proxy *px, const group_rt *g, char *buf, size_t len);
@@ -65,10 +68,20 @@ void flip_members_left_behind(proxy *px, const group_rt *g, char *buf, size_t le
  * from: the new coordinator never knew it (route.c answers
  * UNKNOWN_MEMBER_ID so it rejoins and reads the seeded offsets). */
 int flip_member_gone(const group_rt *g, wire_str member);
+/* The answer from cluster (the whole frame) to a JoinGroup that named no
+ * member: the id its coordinator just handed out names a new member there,
+ * even when a member of the old cluster had the same id (librdkafka's mock
+ * clusters share one process and name members by address), so it is no
+ * longer taken for gone. A JoinGroup naming a gone id is refused instead
+ * (route.c). */
+void flip_saw_join(proxy *px, int cluster, int16_t version, const uint8_t *frame, size_t len);
 /* A member of g read its offsets at the new coordinator through connection
  * client_id: fetches of g's topics are released once every member that
  * left the old cluster has (or at the settle deadline, see flip.c). */
 void flip_member_resumed(proxy *px, group_rt *g, int client_id);
+/* The connections (still open) that carry g's members at cluster: how many
+ * settling waits for. */
+int flip_member_connections(proxy *px, const group_rt *g, int cluster);
 /* Ends settling (all members back, or the deadline): fetches released. */
 void flip_settled(proxy *px, group_rt *g, const char *why);
 

@@ -39,6 +39,7 @@
 #include "wire/api.h"
 #include "wire/arena.h"
 #include "wire/header.h"
+#include "wire/msg.h"
 #include "wire_msgs.h"
 
 enum { KERR_UNKNOWN_MEMBER = 25 };
@@ -161,12 +162,25 @@ size_t flip_release_members(proxy *px, group_rt *g)
 		if (m->cluster != g->flip.cluster || m->leave == 2)
 			continue;
 		/* a member whose connection is gone is asked when its next request
-		 * (on a new connection) names it; until then it is still there */
+		 * (on a new connection) names it; until then nothing of it can
+		 * commit, so it holds nothing back */
+		if (m->leave == 0 && !client_by_id(px, m->client))
+			continue;
 		if (m->leave == 0)
 			send_leave(px, g, m);
 		behind++;
 	}
 	return behind;
+}
+
+static int open_client(void *ctx, int client)
+{
+	return client_by_id(ctx, client) != NULL;
+}
+
+int flip_member_connections(proxy *px, const group_rt *g, int cluster)
+{
+	return groups_member_clients(g, cluster, open_client, px);
 }
 
 void flip_members_left_behind(proxy *px, const group_rt *g, char *buf, size_t len)
@@ -206,6 +220,42 @@ void flip_member_seen(proxy *px, group_rt *g, client *c, wire_str member, wire_s
 int flip_member_gone(const group_rt *g, wire_str member)
 {
 	return g->settling && member.len > 0 && groups_is_gone(g, member.p, (size_t)member.len);
+}
+
+void flip_saw_join(proxy *px, int cluster, int16_t version, const uint8_t *frame, size_t len)
+{
+	int any = 0;
+	for (size_t i = 0; i < px->groups.n && !any; i++)
+		any = px->groups.v[i]->settling && px->groups.v[i]->ngone > 0;
+	if (!any || !frame || len < 4)
+		return; /* nothing to tell apart: no decoding on the common path */
+	const wire_msg_type *t = wire_msg_find(WIRE_API_JOIN_GROUP, WIRE_RESPONSE);
+	wire_arena a;
+	wire_arena_init(&a, 0);
+	wire_rd r;
+	wire_rd_init(&r, frame + 4, len - 4);
+	wire_resp_header h;
+	wire_join_group_resp m;
+	char err[200];
+	size_t trailing;
+	if (t &&
+	    !wire_resp_header_decode(&r, wire_resp_header_version(WIRE_API_JOIN_GROUP, version), &a,
+	                             &h) &&
+	    !wire_msg_decode_lenient(t, version, frame + 4 + r.pos, len - 4 - r.pos, &a, &m,
+	                             &trailing, err, sizeof(err)) &&
+	    m.error_code == 0 && m.member_id.len > 0)
+		for (size_t i = 0; i < px->groups.n; i++) {
+			group_rt *g = px->groups.v[i];
+			if (g->settling && g->cluster == cluster &&
+			    groups_gone_forget(g, m.member_id.p, (size_t)m.member_id.len))
+				log_info(
+				    "event=flip_member_id_reused group=%s member=%.*s cluster=%s "
+				    "reason=\"the coordinator handed out an id a member had at the "
+				    "old cluster: a new member\"",
+				    g->id, (int)m.member_id.len, m.member_id.p,
+				    config_cluster_names[cluster]);
+		}
+	wire_arena_reset(&a);
 }
 
 void flip_settled(proxy *px, group_rt *g, const char *why)

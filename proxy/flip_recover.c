@@ -244,11 +244,11 @@ void flip_recover_seen(proxy *px, group_rt *g)
 /* The members seen while held may hold the other cluster's positions: they
  * are told UNKNOWN_MEMBER_ID and fetches stay held until they re-read
  * offsets here (flip_members.c's settling). */
-static void settle_members(group_rt *g, int64_t now)
+static void settle_members(proxy *px, group_rt *g, int64_t now)
 {
 	for (size_t i = 0; i < g->nmembers; i++)
 		g->members[i].cluster = g->cluster;
-	int need = groups_member_clients(g, g->cluster);
+	int need = flip_member_connections(px, g, g->cluster);
 	groups_members_to_gone(g, g->cluster);
 	g->settling = 1;
 	g->settle_ms = now;
@@ -301,7 +301,7 @@ void flip_recover_tick(proxy *px, group_rt *g)
 		          j->n_here, j->n_other, j->why);
 	} else {
 		if (j->outcome == RECOVER_REJOIN || j->outcome == RECOVER_SEEDED)
-			settle_members(g, now);
+			settle_members(px, g, now);
 		if (j->outcome == RECOVER_SEEDED)
 			g->flip.flips++;
 		log_line(j->outcome == RECOVER_NOTREADY ? LOG_WARN : LOG_INFO,

@@ -175,6 +175,17 @@ int groups_is_gone(const group_rt *g, const char *id, size_t len)
 	return 0;
 }
 
+int groups_gone_forget(group_rt *g, const char *id, size_t len)
+{
+	for (size_t i = 0; i < g->ngone; i++)
+		if (same(g->gone[i], id, len)) {
+			free(g->gone[i]);
+			g->gone[i] = g->gone[--g->ngone];
+			return 1;
+		}
+	return 0;
+}
+
 void groups_free(groups *gs)
 {
 	for (size_t i = 0; i < gs->n; i++) {
@@ -194,11 +205,12 @@ void groups_free(groups *gs)
 	gs->n = gs->cap = 0;
 }
 
-int groups_member_clients(const group_rt *g, int cluster)
+int groups_member_clients(const group_rt *g, int cluster, int (*live)(void *ctx, int client),
+                          void *ctx)
 {
 	int n = 0;
 	for (size_t i = 0; i < g->nmembers; i++) {
-		if (g->members[i].cluster != cluster)
+		if (g->members[i].cluster != cluster || (live && !live(ctx, g->members[i].client)))
 			continue;
 		size_t k = 0;
 		while (k < i && (g->members[k].cluster != cluster ||

@@ -85,11 +85,14 @@ groups_member *groups_member_find(group_rt *g, const char *id, size_t len);
 void groups_member_drop(group_rt *g, const char *id, size_t len);
 /* How many client connections carry the members at cluster: what settling
  * waits for (a member that rejoined under a new id is listed twice, on one
- * connection). */
-int groups_member_clients(const group_rt *g, int cluster);
+ * connection). With live, only connections it says are still open. */
+int groups_member_clients(const group_rt *g, int cluster, int (*live)(void *ctx, int client),
+                          void *ctx);
 /* Moves the members of cluster to g->gone (the ids the old cluster knew). */
 void groups_members_to_gone(group_rt *g, int cluster);
 int groups_is_gone(const group_rt *g, const char *id, size_t len);
+/* Takes id off g->gone; 1 if it was there. */
+int groups_gone_forget(group_rt *g, const char *id, size_t len);
 void groups_gone_clear(group_rt *g);
 
 #endif

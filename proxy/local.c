@@ -218,7 +218,11 @@ int local_error(const wire_req_header *h, const void *req, int16_t error, wire_a
 	switch (h->api_key) {
 	case WIRE_API_JOIN_GROUP:
 		m.jg.error_code = error;
-		m.jg.member_id = ((const wire_join_group_req *)req)->member_id;
+		/* MEMBER_ID_REQUIRED hands the id to join with: none, so the
+		 * coordinator names the member afresh */
+		m.jg.member_id = error == KERR_MEMBER_ID_REQUIRED
+		                     ? (wire_str){"", 0}
+		                     : ((const wire_join_group_req *)req)->member_id;
 		if (v >= 7)
 			m.jg.protocol_name = wire_str_null();
 		break;

@@ -374,16 +374,27 @@ static int group_request(client *c, const wire_req_header *h, pending *p, struct
 		evbuffer_drain(in, d->len);
 		return rc;
 	}
+	if (p && h->api_key == WIRE_API_JOIN_GROUP && member.len == 0)
+		p->fresh_join = 1; /* the coordinator names it: flip_saw_join */
 	if (g->cluster == home && flip_member_gone(g, member) &&
 	    (h->api_key == WIRE_API_HEARTBEAT || h->api_key == WIRE_API_OFFSET_COMMIT ||
-	     h->api_key == WIRE_API_SYNC_GROUP)) {
+	     h->api_key == WIRE_API_SYNC_GROUP || h->api_key == WIRE_API_JOIN_GROUP)) {
 		/* A member of the old cluster's generation (it left that group):
 		 * its positions are old cluster offsets. UNKNOWN_MEMBER_ID makes it
 		 * drop them, rejoin and read the seeded offsets (reference §7.3),
 		 * and keeps its commit from overwriting them; brokers differ in
 		 * how they answer it (the mock says GROUP_ID_NOT_FOUND, which only
-		 * times out). */
-		int rc = answer_error(c, h, d, p, KERR_UNKNOWN_MEMBER_ID, a);
+		 * times out, and takes a JoinGroup naming an id it never gave out
+		 * as that member's). A JoinGroup comes from a member that was
+		 * rejoining when it left: librdkafka's cooperative-sticky member
+		 * takes UNKNOWN_MEMBER_ID there as "rejoin" and keeps the old
+		 * cluster's positions of the partitions it owns, but drops its
+		 * whole assignment as lost on MEMBER_ID_REQUIRED (v4+, KIP-394;
+		 * every client then joins again with the id it is given: none). */
+		int16_t err = h->api_key == WIRE_API_JOIN_GROUP && h->api_version >= 4
+		                  ? KERR_MEMBER_ID_REQUIRED
+		                  : KERR_UNKNOWN_MEMBER_ID;
+		int rc = answer_error(c, h, d, p, err, a);
 		evbuffer_drain(in, d->len);
 		return rc;
 	}

@@ -401,11 +401,11 @@ static void test_groups_member_clients(void)
 	CHECK(groups_member_seen(&g, "m-2", 3, "", 0, 7, 0)); /* m-1 again, new id */
 	CHECK(groups_member_seen(&g, "m-3", 3, "", 0, 9, 0));
 	CHECK(groups_member_seen(&g, "m-4", 3, "", 0, 9, 1)); /* the other cluster */
-	CHECK(groups_member_clients(&g, 0) == 2);
-	CHECK(groups_member_clients(&g, 1) == 1);
-	CHECK(groups_member_clients(&g, -1) == 0);
+	CHECK(groups_member_clients(&g, 0, NULL, NULL) == 2);
+	CHECK(groups_member_clients(&g, 1, NULL, NULL) == 1);
+	CHECK(groups_member_clients(&g, -1, NULL, NULL) == 0);
 	groups_member_drop(&g, "m-3", 3);
-	CHECK(groups_member_clients(&g, 0) == 1);
+	CHECK(groups_member_clients(&g, 0, NULL, NULL) == 1);
 	const char *rest[] = {"m-1", "m-2", "m-4"};
 	for (size_t i = 0; i < 3; i++)
 		groups_member_drop(&g, rest[i], 3);

@@ -61,7 +61,8 @@ def wait_until(pred, timeout=10.0, interval=0.1, what=None):
     """Call pred() until it returns a true value, and return that value.
 
     Exceptions from pred count as "not yet"; on timeout the last value or
-    exception is part of the error message.
+    exception is part of the error message. what may be a function, called
+    only on timeout (a log read then, not when the wait began).
     """
     deadline = time.monotonic() + timeout
     last = None
@@ -73,7 +74,8 @@ def wait_until(pred, timeout=10.0, interval=0.1, what=None):
         except Exception as exc:  # noqa: BLE001 - reported on timeout
             last = exc
         if time.monotonic() >= deadline:
-            name = what or getattr(pred, "__name__", repr(pred))
+            name = (what() if callable(what) else what) or getattr(
+                pred, "__name__", repr(pred))
             raise TimeoutError(
                 f"timed out after {timeout:.1f}s waiting for {name}; "
                 f"last result: {last!r}")

@@ -107,7 +107,7 @@ def start_sidecars(clusters, tmp_path, topic, control, freeze_max_ms, b_cutover=
         out.append(Turnout(clusters, d, extra=extra).start())
     for t in out:
         wait_until(lambda: "event=coord_ready" in t.log_text(), timeout=20,
-                   what="the control topic read\n" + t.log_text()[-2000:])
+                   what=lambda: "the control topic read\n" + t.log_text()[-2000:])
     return out
 
 
@@ -196,12 +196,11 @@ def test_group_over_two_sidecars_flips_once(clusters, tmp_path, kind):
         members[:2] = [Member(first, a.bootstrap, topic, group, tmp_path),
                        Member(first, a.bootstrap, topic, group, tmp_path)]
         consuming(members)
-        t_move = time.time()
         move(a, group, "target")
         # a freezes, releases its two members, then waits for b
         wait_until(lambda: [ln for ln in coord_lines(a, group, "wait")
                             if "waiting_for=1" in ln and "peer=b" in ln], timeout=20,
-                   what="a waiting for b\n" + a.log_text()[-3000:])
+                   what=lambda: "a waiting for b\n" + a.log_text()[-3000:])
         # a's /status shows who it waits for: b, live, serving on legacy
         st = a.admin_json("/status")[1]
         assert st["cutover_control"]["instance"] == "a" and st["cutover_control"]["ready"]
@@ -215,7 +214,7 @@ def test_group_over_two_sidecars_flips_once(clusters, tmp_path, kind):
         # it away: what b's member reads is committed before a's members
         # leave and the old group rebalances
         wait_until(lambda: flip_lines(b, group, "peer_hold"), timeout=10,
-                   what="b holding for a\n" + b.log_text()[-3000:])
+                   what=lambda: "b holding for a\n" + b.log_text()[-3000:])
         assert "a first" in flip_lines(b, group, "peer_hold")[0]
         st_b = b.admin_json("/status")[1]
         g_b = [g for g in st_b["groups"] if g["group"] == group][0]
@@ -225,7 +224,7 @@ def test_group_over_two_sidecars_flips_once(clusters, tmp_path, kind):
         move(b, group, "target")
         for t in (a, b):
             wait_until(lambda: flip_lines(t, group, "serving"), timeout=40,
-                       what="flip to target\n" + t.log_text()[-3000:])
+                       what=lambda: "flip to target\n" + t.log_text()[-3000:])
         a_serving, b_serving = flip_lines(a, group, "serving")[0], flip_lines(b, group, "serving")[0]
         # a is the lowest instance id among the released: it seeds; b follows
         assert "seed_how=peer" not in a_serving and "seed_how=peer" in b_serving, (
@@ -242,7 +241,7 @@ def test_group_over_two_sidecars_flips_once(clusters, tmp_path, kind):
         pause_b = int(re.search(r"pause_ms=(\d+)", b_serving).group(1))
         seen = len(all_got(members))
         wait_until(lambda: len(all_got(members)) >= seen + 60, timeout=40,
-                   what="consumption on target\n" + a.log_text()[-2000:])
+                   what=lambda: "consumption on target\n" + a.log_text()[-2000:])
         writer.stop()
         mirror.cmd("wait")
         sent = list(writer.sent)
@@ -295,7 +294,24 @@ def test_group_over_two_sidecars_flips_once(clusters, tmp_path, kind):
               f"release at the earliest; translation bound {rereads_max}")
         # b's hold ended when its own flip began, not before
         assert "ended_by=own_flip" in flip_lines(b, group, "peer_hold_over")[0]
-        assert extra <= rereads_max, reread_summary(members, t_release)
+        # A re-read the flip is answerable for is of a record the group had
+        # committed on legacy (the seed is the final commits): value n is
+        # legacy offset n // PARTS of partition n % PARTS, and legacy's
+        # commits are final once the group left it.
+        final = committed(clusters.bootstrap("legacy"), group, topic, PARTS)
+        flip_dups = [v for _, v, who in dup_report(members, 0)
+                     if sorted(w for _, w in who)[1] >= t_release]
+        behind = [v for v in flip_dups
+                  if int(v[1:]) // PARTS < final[int(v[1:]) % PARTS]]
+        print(f"{kind}: final legacy commits {final}; of the records read again after "
+              f"the release, {len(behind)} were committed on legacy before the flip")
+        assert len(behind) <= rereads_max, (behind[:20], reread_summary(members, t_release))
+        # Records never committed on legacy may be delivered again whoever
+        # serves the group (at least once): kafka-python's member keeps
+        # failing its commits while the mock rebalances the group
+        # ("CommitFailedError: ... already rebalanced"), and a rebalance on
+        # target long after the settle refuses commits as it would anywhere.
+        # Counted and printed above, not held against the flip.
     finally:
         stop_all(writer, members, mirror, [a, b])
 
@@ -315,7 +331,7 @@ def test_sidecar_that_never_follows_rolls_the_flip_back(clusters, tmp_path):
         consuming(members)
         move(a, group, "target")  # b's config never changes
         wait_until(lambda: "event=flip_failed" in a.log_text(), timeout=30,
-                   what="a's rollback\n" + a.log_text()[-3000:])
+                   what=lambda: "a's rollback\n" + a.log_text()[-3000:])
         failed = [ln for ln in a.log_text().splitlines() if "event=flip_failed" in ln][0]
         assert f"group={group}" in failed and "state=snapshot" in failed, failed
         assert "waiting for the other sidecars" in failed and "(b first)" in failed, failed
@@ -359,11 +375,11 @@ def test_peer_rollback_rolls_back_the_sidecar_that_followed(clusters, tmp_path):
         consuming(members)
         move(a, group, "target")
         wait_until(lambda: coord_lines(a, group, "wait"), timeout=20,
-                   what="a waiting for b\n" + a.log_text()[-3000:])
+                   what=lambda: "a waiting for b\n" + a.log_text()[-3000:])
         move(b, group, "target")
         for t in (a, b):
             wait_until(lambda: "event=flip_failed" in t.log_text(), timeout=40,
-                       what="rollback\n" + t.log_text()[-3000:])
+                       what=lambda: "rollback\n" + t.log_text()[-3000:])
         failed_b = [ln for ln in b.log_text().splitlines() if "event=flip_failed" in ln][0]
         assert "sidecar a rolled back the same flip" in failed_b, failed_b
         assert coord_lines(b, group, "fail"), b.log_text()[-3000:]
@@ -405,7 +421,7 @@ def test_sidecar_killed_while_waiting_for_its_peer(clusters, tmp_path):
         consuming(members)
         move(a, group, "target")
         wait_until(lambda: coord_lines(a, group, "wait"), timeout=20,
-                   what="a waiting for b\n" + a.log_text()[-3000:])
+                   what=lambda: "a waiting for b\n" + a.log_text()[-3000:])
         restart_killed(a)  # same ports and config, log in turnout.log.2
 
         def recover_lines():
@@ -413,7 +429,7 @@ def test_sidecar_killed_while_waiting_for_its_peer(clusters, tmp_path):
                     if f"event=flip_recover group={group}" in ln]
         wait_until(lambda: [ln for ln in recover_lines() if "state=waiting" in ln and
                             "not seeding target from legacy" in ln and "(b first)" in ln],
-                   timeout=40, what="a holding the group for b\n" + a.log_text()[-3000:])
+                   timeout=40, what=lambda: "a holding the group for b\n" + a.log_text()[-3000:])
         t_wait = time.time()
         b_before = len(members[2].got)
         time.sleep(3)  # b's config lands later; a goes on holding
@@ -426,19 +442,19 @@ def test_sidecar_killed_while_waiting_for_its_peer(clusters, tmp_path):
         assert records_between(members[1], t_wait, time.time()) == 0
         move(b, group, "target")
         wait_until(lambda: flip_lines(b, group, "serving"), timeout=40,
-                   what="b's flip\n" + b.log_text()[-3000:])
+                   what=lambda: "b's flip\n" + b.log_text()[-3000:])
         wait_until(lambda: [ln for ln in recover_lines() if "result=" in ln], timeout=40,
-                   what="a's recovery\n" + a.log_text()[-3000:])
+                   what=lambda: "a's recovery\n" + a.log_text()[-3000:])
         rec = [ln for ln in recover_lines() if "result=" in ln][0]
         assert "result=rejoin" in rec or "result=recovered" in rec, rec
         # a served nothing before b's member had left legacy: never both
         wait_until(lambda: [x for x in fetch_switches(b) if x[1] == "target"], timeout=40,
-                   what="b's member fetching on target\n" + b.log_text()[-2000:])
+                   what=lambda: "b's member fetching on target\n" + b.log_text()[-2000:])
         b_switch = [x for x in fetch_switches(b) if x[1] == "target"]
         assert line_time(rec) * 1000 > b_switch[0][3], (rec, b_switch)
         seen = len(all_got(members))
         wait_until(lambda: len(all_got(members)) >= seen + 60, timeout=40,
-                   what="consumption on target\n" + a.log_text()[-2000:])
+                   what=lambda: "consumption on target\n" + a.log_text()[-2000:])
         writer.stop()
         mirror.cmd("wait")
         sent = list(writer.sent)

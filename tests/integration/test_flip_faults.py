@@ -131,8 +131,8 @@ def test_bad_config_mid_flip_is_rejected_and_the_flip_finishes(clusters, tmp_pat
         stop_all(t, w, r, m)
 
 
-@modern_only
-def test_flip_with_target_coordinator_down_rolls_back_then_retries(clusters, tmp_path):
+@pytest.mark.parametrize("flavor,down", [("modern", "2"), ("modern", "all")])
+def test_flip_with_target_coordinator_down_rolls_back_then_retries(clusters, tmp_path, down):
     topic, group = unique_topic("fdown"), unique_group("fdown")
     # each engine call may wait 10 s, longer than freeze_max_ms (8 s): the
     # flip's deadline cuts them short, so the rollback still comes on time
@@ -144,7 +144,7 @@ def test_flip_with_target_coordinator_down_rolls_back_then_retries(clusters, tmp
         w = Writer(clusters.bootstrap("legacy"), topic)
         r = Reader(t.bootstrap, topic, group)
         wait_until(lambda: len(r.got) >= 40, timeout=30, what="consumption before the flip")
-        clusters.ok("down target 2")
+        clusters.ok(f"down target {down}")  # the coordinator, or every broker
         move(t, group, "target")
         wait_until(lambda: "event=flip_failed" in t.log_text(), timeout=60,
                    what="rollback\n" + t.log_text()[-3000:])
@@ -162,8 +162,8 @@ def test_flip_with_target_coordinator_down_rolls_back_then_retries(clusters, tmp
         seen = len(r.got)
         wait_until(lambda: len(r.got) >= seen + 40, timeout=40,
                    what="consumption on legacy after the rollback")
-        # the broker is back: the next reload flips the group
-        clusters.ok("up target 2")
+        # the brokers are back: the next reload flips the group
+        clusters.ok(f"up target {down}")
         status, _ = t.admin("/reload", method="POST")
         assert status == 200, status
         wait_until(lambda: flip_lines(t, group, "serving"), timeout=60,
@@ -177,10 +177,50 @@ def test_flip_with_target_coordinator_down_rolls_back_then_retries(clusters, tmp
         # legacy's commits again); the flip at most its translation's bound
         bound = rereads_bound(t, group)
         assert dups <= bound, (dups, bound)
-        print(f"target coordinator down: rollback after {took} ms ({failed.split('reason=')[1][:120]}), "
+        print(f"target broker(s) {down} down: rollback after {took} ms "
+              f"({failed.split('reason=')[1][:120]}), "
               f"lost 0 of {len(sent)}, re-reads {dups} (flip bound {bound})")
     finally:
-        clusters.cmd("up target 2")
+        clusters.cmd(f"up target {down}")
+        stop_all(t, w, r, m)
+
+
+@modern_only
+def test_bad_config_while_settling_is_rejected(clusters, tmp_path):
+    """A broken file lands after SERVING(target), while the members are still
+    rejoining there (fetches held): rejected, the settle completes, nothing
+    is read twice."""
+    topic, group = unique_topic("fbs"), unique_group("fbs")
+    t = start_turnout(clusters, tmp_path, topic, group)
+    m = Mirror(clusters, tmp_path, topics=[topic], args=MIRROR_ARGS)
+    w = r = None
+    try:
+        w = Writer(clusters.bootstrap("legacy"), topic)
+        r = Reader(t.bootstrap, topic, group)
+        wait_until(lambda: len(r.got) >= 40, timeout=30, what="consumption before the flip")
+        move(t, group, "target")
+        wait_until(lambda: flip_lines(t, group, "serving"), timeout=40,
+                   what="serving target\n" + t.log_text()[-3000:])
+        moved = t.config_path.read_text()
+        t.config_path.write_text("{" + moved)
+        wait_until(lambda: log_lines(t, "reload_rejected"), timeout=10, what="rejected")
+        # the member's rejoin through the mock takes seconds: still settling
+        assert not flip_lines(t, group, "resumed"), "settled before the bad config"
+        g, _ = group_status(t, group)
+        assert g["settling"] and g["cluster"] == "target", g
+        wait_until(lambda: flip_lines(t, group, "resumed"), timeout=40,
+                   what="the settle completes\n" + t.log_text()[-3000:])
+        resumed = flip_lines(t, group, "resumed")[0]
+        assert "cluster=target" in resumed and "members_back=1 of=1" in resumed, resumed
+        seen = len(r.got)
+        wait_until(lambda: len(r.got) >= seen + 40, timeout=40, what="consumption on target")
+        sent, dups = finish(w, r, m)
+        bound = rereads_bound(t, group)
+        assert dups <= bound, (dups, bound)
+        assert "event=flip_failed" not in t.log_text() and t.alive()
+        print(f"bad config while settling: lost 0 of {len(sent)}, re-reads {dups} "
+              f"(bound {bound}), {resumed.split('pause_ms=')[1][:30]}")
+    finally:
         stop_all(t, w, r, m)
 
 
@@ -376,13 +416,14 @@ def test_flip_with_a_kafkajs_member_loses_nothing(clusters, tmp_path):
                    what="kafkajs consumption before the flip\n" + r.log_text()[-2000:])
         move(t, group, "target")
         wait_until(lambda: flip_lines(t, group, "serving"), timeout=40,
-                   what="flip to target\n" + t.log_text()[-3000:])
+                   what=lambda: "flip to target\n" + t.log_text()[-3000:] + "\n" +
+                   r.log_text()[-3000:])
         g, _ = group_status(t, group)
         assert g["cluster"] == "target" and g["route"] == "target", g
         seen = len(r.got)
         wait_until(lambda: len(r.got) >= seen + 50, timeout=40,
-                   what="kafkajs consumption after the flip\n" + t.log_text()[-3000:] +
-                   "\n" + r.log_text()[-3000:])
+                   what=lambda: "kafkajs consumption after the flip\n" +
+                   t.log_text()[-3000:] + "\n" + r.log_text()[-3000:])
         seeded = sum(committed(clusters.bootstrap("target"), group, topic))
         wait_until(lambda: sum(committed(clusters.bootstrap("target"), group, topic)) >
                    seeded + 20, timeout=20, what="kafkajs commits on target past the seed")

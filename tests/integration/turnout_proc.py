@@ -33,7 +33,8 @@ class Turnout:
         cfg = {
             "listen": "127.0.0.1:0",
             "default_cluster": default,
-            "log_level": "info",
+            # TURNOUT_TEST_LOG_LEVEL=debug logs every request (diagnosis)
+            "log_level": os.environ.get("TURNOUT_TEST_LOG_LEVEL", "info"),
             "clusters": {name: {"bootstrap": clusters.bootstrap(name)}
                          for name in ("legacy", "target")},
         }

@@ -28,30 +28,47 @@ const kafka = new Kafka({
   retry: { retries: 8, initialRetryTime: 100 },
 });
 
-async function main() {
-  const consumer = kafka.consumer({
+let consumer = null;
+let stopping = false;
+
+// One consumer of the group; a new one replaces it after a crash kafkajs
+// does not restart from by itself (it restarts only on retriable errors):
+// librdkafka's mock answers a follower's SyncGroup that comes after the
+// leader's with INVALID_REQUEST (a real broker does not), which kafkajs
+// takes as fatal. Committed offsets carry over, as for a restarted pod.
+async function start() {
+  const c = kafka.consumer({
     groupId, sessionTimeout: 6000, heartbeatInterval: 1000, rebalanceTimeout: 10000,
     metadataMaxAge: 2000,
   });
+  consumer = c;
   for (const ev of ['GROUP_JOIN', 'CRASH', 'REBALANCING', 'STOP']) {
-    consumer.on(consumer.events[ev], (e) => console.error(`event ${ev} ${JSON.stringify(e.payload)}`));
+    c.on(c.events[ev], (e) => console.error(`event ${ev} ${JSON.stringify(e.payload)}`));
   }
-  let stopping = false;
-  process.on('SIGTERM', async () => {
-    if (stopping) return;
-    stopping = true;
-    await consumer.disconnect().catch(() => {});
-    process.exit(0);
+  c.on(c.events.CRASH, (e) => {
+    if (e.payload.restart || stopping) return;
+    console.error('flip_consumer: kafkajs gave up; starting a new consumer');
+    setTimeout(() => c.disconnect().catch(() => {}).then(() => stopping || start()), 200);
   });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({
+  await c.connect();
+  await c.subscribe({ topic, fromBeginning: true });
+  await c.run({
     autoCommit: true,
     autoCommitInterval: 500,
     eachMessage: async ({ message }) => {
       process.stdout.write(message.value.toString() + '\n');
     },
   });
+}
+
+async function main() {
+  process.on('SIGTERM', async () => {
+    if (stopping) return;
+    stopping = true;
+    if (consumer) await consumer.disconnect().catch(() => {});
+    process.exit(0);
+  });
+  await start();
 }
 
 main().catch((err) => {

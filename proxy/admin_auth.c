@@ -1,13 +1,15 @@
 /*
  * Bearer token checking for the admin server (see admin_auth.h). Both the
- * expected and the presented token are hashed with SHA-256 and the digests
+ * expected and the presented token are hashed with SHA-256 (proxy/sha256.c,
+ * not OpenSSL, which would load its providers) and the digests
  * compared with CRYPTO_memcmp, so neither the position of the first wrong
  * byte nor the token's length shows in the time taken.
  */
 #include "proxy/admin_auth.h"
 
+#include "proxy/sha256.h"
+
 #include <openssl/crypto.h>
-#include <openssl/sha.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -72,8 +74,8 @@ int admin_auth_check(const char *header, const char *tok, size_t toklen)
 	size_t n = strlen(p);
 	while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
 		n--;
-	unsigned char want[SHA256_DIGEST_LENGTH], got[SHA256_DIGEST_LENGTH];
-	SHA256((const unsigned char *)tok, toklen, want);
-	SHA256((const unsigned char *)p, n, got);
+	uint8_t want[SHA256_LEN], got[SHA256_LEN];
+	sha256(tok, toklen, want);
+	sha256(p, n, got);
 	return CRYPTO_memcmp(want, got, sizeof(want)) == 0 && n > 0;
 }

@@ -7,12 +7,12 @@
 #include "proxy/config.h"
 
 #include <cjson/cJSON.h>
-#include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "proxy/sha256.h"
 #include "routing/mirror_config.h"
 #include "routing/routes.h"
 
@@ -362,7 +362,7 @@ config *config_parse(const char *json, char *err, size_t errlen)
 		if (mirror_config_parse(mirror, c->mirror, err, errlen))
 			goto fail;
 	}
-	SHA256((const unsigned char *)json, strlen(json), c->digest);
+	sha256(json, strlen(json), c->digest);
 	cJSON_Delete(root);
 	return c;
 fail:

@@ -2,11 +2,13 @@
  * The admin server's pure parts: the metrics table and its text format
  * (escaping, histograms), the hooks (flip durations, translations), the
  * status document and readiness built from a proxy state made by hand,
- * the bearer token, the logfmt -> JSON line conversion and the admin/log
+ * the bearer token, the SHA-256 behind the config digest and the token
+ * check, the logfmt -> JSON line conversion and the admin/log
  * configuration keys.
  */
 #include <cjson/cJSON.h>
 #include <event2/buffer.h>
+#include <openssl/sha.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +20,7 @@
 #include "proxy/metrics.h"
 #include "proxy/metrics_table.h"
 #include "proxy/proxy.h"
+#include "proxy/sha256.h"
 #include "routing/xlate.h"
 #include "tests/unit/check.h"
 #include "wire/api.h"
@@ -503,6 +506,64 @@ static void test_config_admin_and_log(void)
 	}
 }
 
+static void hex32(const uint8_t d[SHA256_LEN], char out[2 * SHA256_LEN + 1])
+{
+	for (int i = 0; i < SHA256_LEN; i++)
+		snprintf(out + 2 * i, 3, "%02x", d[i]);
+}
+
+/* proxy/sha256.c: the FIPS 180-2 examples, then OpenSSL's answer for every
+ * length around the one- and two-block padding boundaries and a long input. */
+static void test_sha256(void)
+{
+	static const struct {
+		const char *msg, *want;
+	} vec[] = {
+	    {"", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
+	    {"abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"},
+	    {"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+	     "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"},
+	};
+	uint8_t d[SHA256_LEN], ref[SHA256_LEN];
+	char hex[2 * SHA256_LEN + 1];
+	for (size_t i = 0; i < sizeof(vec) / sizeof(vec[0]); i++) {
+		sha256(vec[i].msg, strlen(vec[i].msg), d);
+		hex32(d, hex);
+		CHECKF(strcmp(hex, vec[i].want) == 0, "\"%s\": %s", vec[i].msg, hex);
+	}
+	sha256(NULL, 0, d);
+	hex32(d, hex);
+	CHECK(strcmp(hex, vec[0].want) == 0);
+	enum { MILLION = 1000000 };
+	unsigned char *buf = malloc(MILLION);
+	CHECK(buf != NULL);
+	if (!buf)
+		return;
+	memset(buf, 'a', MILLION);
+	sha256(buf, MILLION, d);
+	hex32(d, hex);
+	CHECK(strcmp(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0") == 0);
+	for (size_t i = 0; i < MILLION; i++)
+		buf[i] = (unsigned char)(i * 2654435761u >> 13);
+	for (size_t n = 0; n <= 300; n++) {
+		sha256(buf + 1, n, d); /* unaligned on purpose */
+		SHA256(buf + 1, n, ref);
+		CHECKF(memcmp(d, ref, sizeof(d)) == 0, "length %zu differs from OpenSSL", n);
+	}
+	sha256(buf, MILLION - 3, d);
+	SHA256(buf, MILLION - 3, ref);
+	CHECK(memcmp(d, ref, sizeof(d)) == 0);
+	free(buf);
+	/* the digest /status and /reload show is the file's SHA-256 */
+	static const char json[] = "{" CLUSTERS_JSON "}";
+	char err[256] = "";
+	config *c = config_parse(json, err, sizeof(err));
+	CHECKF(c != NULL, "%s", err);
+	SHA256((const unsigned char *)json, strlen(json), ref);
+	CHECK(c && memcmp(c->digest, ref, sizeof(ref)) == 0);
+	config_free(c);
+}
+
 TEST_TABLE(admin_tests) = {
     {"admin_metrics_table_well_formed", test_metrics_table_is_well_formed},
     {"admin_metrics_render_format_escaping", test_metrics_render_format_and_escaping},
@@ -512,6 +573,7 @@ TEST_TABLE(admin_tests) = {
     {"admin_metrics_xlate_observe_and_status", test_metrics_xlate_observe_and_status},
     {"admin_ready", test_admin_ready},
     {"admin_token", test_admin_token},
+    {"admin_sha256", test_sha256},
     {"admin_log_logfmt_to_json", test_log_logfmt_to_json},
     {"admin_config_admin_and_log", test_config_admin_and_log},
     {NULL, NULL},

@@ -161,7 +161,7 @@ FUZZ_TARGETS  := $(addprefix $(BUILD)/fuzz/fuzz_,$(SCHEMA_STEMS)) $(BUILD)/fuzz/
 	$(BUILD)/fuzz/fuzz_admin_text $(BUILD)/fuzz/fuzz_recbatch $(BUILD)/fuzz/fuzz_coord_record
 
 $(BUILD)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(call obj,fuzzobj,proxy/config.c proxy/log.c \
-		proxy/secconfig.c routing/cfgjson.c routing/routes.c \
+		proxy/sha256.c proxy/secconfig.c routing/cfgjson.c routing/routes.c \
 		routing/mirror_config.c routing/mm2_names.c)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer $^ -o $@ -lcjson -lcrypto
@@ -209,7 +209,7 @@ $(BUILD)/fuzz/fuzz_admission: tests/fuzz/fuzz_admission.c \
 
 # The admin token file and Authorization header, and logfmt -> JSON log lines.
 $(BUILD)/fuzz/fuzz_admin_text: tests/fuzz/fuzz_admin_text.c \
-		$(call obj,fuzzobj,proxy/admin_auth.c proxy/log.c)
+		$(call obj,fuzzobj,proxy/admin_auth.c proxy/sha256.c proxy/log.c)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer $^ -o $@ -lcjson -lcrypto
 

@@ -41,7 +41,9 @@ MIRROR_SRC := $(sort $(wildcard tests/mirror/*.c))
 # routing/translate.c and verify.c are pure: the test mirror links them for
 # its MM2 checkpoint emulation.
 MIRROR_ROUTING := routing/translate.c routing/verify.c
-PROXY_LIBS := -levent_openssl -levent -lcjson -lyaml -lssl -lcrypto $$(pkg-config --libs rdkafka) \
+# libevent_core + libevent_extra rather than libevent (the two in one):
+# libevent_openssl links libevent_core, so -levent mapped the core twice.
+PROXY_LIBS := -levent_openssl -levent_core -levent_extra -lcjson -lyaml -lssl -lcrypto $$(pkg-config --libs rdkafka) \
 	-lpthread
 
 obj = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(2))

@@ -115,7 +115,13 @@ coord_verdict flip_coord_judge(coord *c, proxy *px, group_rt *g, int64_t began_w
 	return j.verdict;
 }
 
-int flip_coord_peers_on(coord *c, const char *group, int cluster, char *why, size_t whylen)
+typedef int (*peer_count_fn)(const coord_record *peers, size_t n, const char *self, int cluster,
+                             int64_t now_ms, int heartbeat_ms, char *first, size_t firstlen);
+
+/* count(peers of group on cluster); why says "N other sidecar(s) <verb>
+ * <cluster><tail> (<first> first)". */
+static int count_peers(coord *c, const char *group, int cluster, peer_count_fn count,
+                       const char *verb, const char *tail, char *why, size_t whylen)
 {
 	coord_record *peers = NULL;
 	size_t n = 0;
@@ -123,33 +129,25 @@ int flip_coord_peers_on(coord *c, const char *group, int cluster, char *why, siz
 	if (coord_read(c, group, &peers, &n, why, whylen))
 		return -1;
 	char first[COORD_INSTANCE_MAX];
-	int k = coord_peers_on(peers, n, coord_instance(c), cluster, wall_ms(),
-	                       coord_heartbeat_ms(c), first, sizeof(first));
+	int k = count(peers, n, coord_instance(c), cluster, wall_ms(), coord_heartbeat_ms(c), first,
+	              sizeof(first));
 	free(peers);
 	if (k > 0)
-		snprintf(why, whylen,
-		         "%d other sidecar(s) still serve the group on %s with members (%s first)",
-		         k, config_cluster_names[cluster], first);
+		snprintf(why, whylen, "%d other sidecar(s) %s %s%s (%s first)", k, verb,
+		         config_cluster_names[cluster], tail, first);
 	return k;
+}
+
+int flip_coord_peers_on(coord *c, const char *group, int cluster, char *why, size_t whylen)
+{
+	return count_peers(c, group, cluster, coord_peers_on, "still serve the group on",
+	                   " with members", why, whylen);
 }
 
 int flip_coord_peers_flipping(coord *c, const char *group, int cluster, char *why, size_t whylen)
 {
-	coord_record *peers = NULL;
-	size_t n = 0;
-	why[0] = '\0';
-	if (coord_read(c, group, &peers, &n, why, whylen))
-		return -1;
-	char first[COORD_INSTANCE_MAX];
-	int k = coord_peers_flipping(peers, n, coord_instance(c), cluster, wall_ms(),
-	                             coord_heartbeat_ms(c), first, sizeof(first));
-	free(peers);
-	if (k > 0)
-		snprintf(
-		    why, whylen,
-		    "%d other sidecar(s) flip the group away from %s or settle there (%s first)", k,
-		    config_cluster_names[cluster], first);
-	return k;
+	return count_peers(c, group, cluster, coord_peers_flipping, "flip the group away from",
+	                   " or settle there", why, whylen);
 }
 
 int flip_coord_hold(coord *c, proxy *px, group_rt *g, int64_t now_ms)

@@ -33,13 +33,13 @@
 #include "proxy/client.h"
 #include "proxy/flip.h"
 #include "proxy/flip_coord.h"
+#include "proxy/frameio.h"
 #include "proxy/log.h"
 #include "proxy/proxy.h"
 #include "proxy/view.h"
 #include "wire/api.h"
 #include "wire/arena.h"
 #include "wire/header.h"
-#include "wire/msg.h"
 #include "wire_msgs.h"
 
 enum { KERR_UNKNOWN_MEMBER = 25 };
@@ -77,16 +77,10 @@ static void on_left(proxy *px, void *arg, const uint8_t *frame, size_t len)
 	if (!m)
 		return; /* dropped meanwhile (the flip ended) */
 	wire_arena a;
-	wire_arena_init(&a, 1 << 20);
-	wire_rd r;
-	wire_rd_init(&r, frame + 4, len - 4);
-	wire_resp_header h;
+	wire_arena_init(&a, 0);
 	wire_leave_group_resp rs;
-	wire_leave_group_resp_init(&rs);
 	int16_t err = -1;
-	if (wire_resp_header_decode(&r, wire_resp_header_version(WIRE_API_LEAVE_GROUP, lc->version),
-	                            &a, &h) == 0 &&
-	    wire_leave_group_resp_decode(&r, lc->version, &a, &rs) == 0) {
+	if (frameio_decode_response(WIRE_API_LEAVE_GROUP, lc->version, frame, len, &a, &rs) == 0) {
 		err = rs.error_code;
 		if (!err && rs.members.n > 0)
 			err = rs.members.v[0].error_code;
@@ -227,22 +221,12 @@ void flip_saw_join(proxy *px, int cluster, int16_t version, const uint8_t *frame
 	int any = 0;
 	for (size_t i = 0; i < px->groups.n && !any; i++)
 		any = px->groups.v[i]->settling && px->groups.v[i]->ngone > 0;
-	if (!any || !frame || len < 4)
+	if (!any)
 		return; /* nothing to tell apart: no decoding on the common path */
-	const wire_msg_type *t = wire_msg_find(WIRE_API_JOIN_GROUP, WIRE_RESPONSE);
 	wire_arena a;
 	wire_arena_init(&a, 0);
-	wire_rd r;
-	wire_rd_init(&r, frame + 4, len - 4);
-	wire_resp_header h;
 	wire_join_group_resp m;
-	char err[200];
-	size_t trailing;
-	if (t &&
-	    !wire_resp_header_decode(&r, wire_resp_header_version(WIRE_API_JOIN_GROUP, version), &a,
-	                             &h) &&
-	    !wire_msg_decode_lenient(t, version, frame + 4 + r.pos, len - 4 - r.pos, &a, &m,
-	                             &trailing, err, sizeof(err)) &&
+	if (!frameio_decode_response(WIRE_API_JOIN_GROUP, version, frame, len, &a, &m) &&
 	    m.error_code == 0 && m.member_id.len > 0)
 		for (size_t i = 0; i < px->groups.n; i++) {
 			group_rt *g = px->groups.v[i];

@@ -13,6 +13,7 @@
 #include <malloc.h>
 #endif
 
+#include "wire/api.h"
 #include "wire/msg.h"
 
 wire_frame_status frameio_peek(struct evbuffer *in, int32_t min, int32_t max, int32_t *size,
@@ -277,5 +278,23 @@ int frameio_encode_request(wire_wr *w, const wire_req_header *h, const void *bod
 	    t->encode(w, h->api_version, body))
 		return -1;
 	wire_wr_put_int32_at(w, 0, (int32_t)(wire_wr_size(w) - 4));
+	return 0;
+}
+
+int frameio_decode_response(int16_t api, int16_t version, const uint8_t *frame, size_t len,
+                            wire_arena *a, void *out)
+{
+	const wire_msg_type *t = wire_msg_find(api, WIRE_RESPONSE);
+	if (!t || !frame || len < 4)
+		return -1;
+	wire_rd r;
+	wire_rd_init(&r, frame + 4, len - 4);
+	wire_resp_header h;
+	char err[200];
+	size_t trailing;
+	if (wire_resp_header_decode(&r, wire_resp_header_version(api, version), a, &h) ||
+	    wire_msg_decode_lenient(t, version, frame + 4 + r.pos, len - 4 - r.pos, a, out,
+	                            &trailing, err, sizeof(err)))
+		return -1;
 	return 0;
 }

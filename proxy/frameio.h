@@ -57,6 +57,12 @@ int frameio_put(struct evbuffer *out, const wire_wr *w);
  * set), and body, a message of h's api at h's version. */
 int frameio_encode_request(wire_wr *w, const wire_req_header *h, const void *body);
 
+/* Decodes a whole response frame (size prefix included) of api at version
+ * into out, that api's response message, leniently (fields a newer broker
+ * added are skipped); strings point into frame or a. -1 if it is not one. */
+int frameio_decode_response(int16_t api, int16_t version, const uint8_t *frame, size_t len,
+                            wire_arena *a, void *out);
+
 /*
  * A reader over one frame where it lies in an evbuffer, across chain
  * boundaries, without linearising it: skipping n bytes touches none of

@@ -199,23 +199,11 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 static int decode_init_resp(int16_t version, const uint8_t *frame, size_t len,
                             wire_init_producer_id_resp *m)
 {
-	if (!frame || len < 4)
-		return -1;
 	wire_arena a;
 	wire_arena_init(&a, 0);
-	wire_rd r;
-	wire_rd_init(&r, frame + 4, len - 4);
-	wire_resp_header h;
-	char err[200];
-	size_t trailing;
-	const wire_msg_type *t = wire_msg_find(WIRE_API_INIT_PRODUCER_ID, WIRE_RESPONSE);
-	int rc = !t ||
-	         wire_resp_header_decode(
-	             &r, wire_resp_header_version(WIRE_API_INIT_PRODUCER_ID, version), &a, &h) ||
-	         wire_msg_decode_lenient(t, version, frame + 4 + r.pos, len - 4 - r.pos, &a, m,
-	                                 &trailing, err, sizeof(err));
+	int rc = frameio_decode_response(WIRE_API_INIT_PRODUCER_ID, version, frame, len, &a, m);
 	wire_arena_reset(&a); /* m holds no pointers that matter: ids and codes */
-	return rc ? -1 : 0;
+	return rc;
 }
 
 void prodflip_saw_init(proxy *px, int cluster, int16_t version, const uint8_t *frame, size_t len)

@@ -200,7 +200,7 @@ $(BUILD)/fuzz/fuzz_mm2_offset_sync: tests/fuzz/fuzz_mm2_records.c \
 
 # Records sidecars write to the cutover control topic (routing/coord_record.c).
 $(BUILD)/fuzz/fuzz_coord_record: tests/fuzz/fuzz_coord_record.c \
-		$(call obj,fuzzobj,routing/coord_record.c routing/cfgjson.c)
+		$(call obj,fuzzobj,routing/coord_record.c routing/cfgjson.c routing/routes.c)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer $^ -o $@ -lcjson -lm
 

@@ -245,9 +245,9 @@ static cJSON *sidecars_json(proxy *px, const char *group)
 	char why[300];
 	if (!px->coord || coord_read(px->coord, group, &r, &n, why, sizeof(why)))
 		return cJSON_CreateNull();
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	struct timespec ts; /* the reader's clock: coord_record's seen_ms */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	int64_t mono = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 	cJSON *a = cJSON_CreateArray();
 	for (size_t i = 0; a && i < n; i++) {
 		cJSON *e = cJSON_CreateObject();
@@ -256,7 +256,7 @@ static cJSON *sidecars_json(proxy *px, const char *group)
 		cJSON_AddStringToObject(e, "flip", r[i].flip);
 		cJSON_AddStringToObject(e, "cluster", cluster_name(r[i].cluster));
 		cJSON_AddNumberToObject(e, "members", r[i].members);
-		cJSON_AddNumberToObject(e, "heartbeat_age_ms", (double)(now - r[i].ts_ms));
+		cJSON_AddNumberToObject(e, "heartbeat_age_ms", (double)(mono - r[i].seen_ms));
 		cJSON_AddItemToArray(a, e);
 	}
 	free(r);

@@ -29,6 +29,7 @@
 #include <time.h>
 
 #include "proxy/flip_coord.h"
+#include "proxy/flip_resume.h"
 #include "proxy/log.h"
 #include "proxy/metrics.h"
 #include "proxy/proxy.h"
@@ -435,10 +436,8 @@ static void freeze_done(proxy *px, flip_ctl *fc, group_rt *g, int64_t now)
  * deadline naming who it waited for. */
 static void snapshot(proxy *px, flip_ctl *fc, group_rt *g, int64_t now)
 {
-	flip_rec *r = rec_of(g);
 	char why[600];
-	coord_verdict v =
-	    flip_coord_judge(fc->coord, px, g, r ? r->started_wall : 0, why, sizeof(why));
+	coord_verdict v = flip_coord_judge(fc->coord, px, g, why, sizeof(why));
 	if (v == COORD_DONE) {
 		peer_seeded(px, g, now);
 		return;
@@ -506,6 +505,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 		job_free(done);
 		done = next;
 	}
+	if (px->resume.holding)
+		flip_resume_tick(px, fc->coord);
 	int64_t now = mono_ms();
 	for (size_t i = 0; i < px->groups.n; i++) {
 		group_rt *g = px->groups.v[i];
@@ -517,11 +518,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 			releasing(px, g, now);
 		else if (g->flip.state == CUTOVER_SNAPSHOT && !g->flip_io)
 			snapshot(px, fc, g, now);
-		/* held at first sight, this sidecar has no word yet: its route may
-		 * name a cluster that was never seeded, which peers would take for
-		 * a finished flip (coord_judge's DONE) */
-		if (!g->recovering)
-			flip_coord_publish(fc->coord, px, g);
+		flip_coord_publish(fc->coord, px, g);
 		if (flip_coord_hold(fc->coord, px, g, now))
 			routes_changed(px);
 		if (g->settling && g->settle_need == 0) /* nobody to wait for */
@@ -565,6 +562,9 @@ int flip_start(proxy *px, char *err, size_t errlen)
 		return -1; /* flip_stop cleans up */
 	}
 	px->xlate = fc->engine; /* /readyz and the MM2 freshness metrics read it */
+	/* a flip an earlier process left: found on the control topic, whose
+	 * reader should be at its end within a few heartbeats */
+	flip_resume_begin(px, 3 * (int64_t)fc->cfg->cutover_heartbeat_ms);
 	log_info("event=translation_engine_started checkpoints=%s offset_syncs=%s",
 	         xlate_engine_checkpoints_topic(fc->engine),
 	         xlate_engine_offset_syncs_topic(fc->engine));

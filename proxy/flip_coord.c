@@ -23,10 +23,10 @@
 #include "proxy/log.h"
 #include "proxy/proxy.h"
 
-static int64_t wall_ms(void)
+static int64_t mono_ms(void)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
@@ -35,12 +35,41 @@ static int other(int cluster)
 	return cluster == CLUSTER_LEGACY ? CLUSTER_TARGET : CLUSTER_LEGACY;
 }
 
+/* The group's topics through this sidecar: those its members named and
+ * those its route lists (none when they do not fit: coord_topics_add). */
+static void describe_topics(proxy *px, const group_rt *g, coord_record *r)
+{
+	int ok = 0;
+	for (size_t i = 0; i < g->ntopics && !ok; i++)
+		ok = coord_topics_add(r, g->topics[i]);
+	const routes *rt = &px->cfg->routes;
+	for (size_t i = 0; i < rt->ngroups && !ok; i++)
+		if (!strcmp(rt->groups[i].name, g->id))
+			for (size_t j = 0; j < rt->groups[i].ntopics && !ok; j++)
+				if (!groups_consumes(g, rt->groups[i].topics[j],
+				                     strlen(rt->groups[i].topics[j])))
+					ok = coord_topics_add(r, rt->groups[i].topics[j]);
+}
+
 static void describe(proxy *px, const group_rt *g, coord_record *r)
 {
 	memset(r, 0, sizeof(*r));
 	snprintf(r->group, sizeof(r->group), "%s", g->id);
+	describe_topics(px, g, r);
 	int want = routes_group(&px->cfg->routes, g->id, strlen(g->id));
 	r->cluster = g->cluster;
+	if (g->recovering) {
+		/* held at first sight (flip_recover.c): served nowhere yet, so
+		 * said as released from the other cluster toward the route. Peers
+		 * serving there hold their fetches (this sidecar's members left
+		 * that group, a rebalance follows), peers in that flip count it
+		 * (coord_judge), and none takes it for a finished flip, as
+		 * "serving" on the route would be. */
+		r->state = COORD_RELEASED;
+		r->cluster = other(g->cluster);
+		coord_flip_id(r->cluster, g->cluster, r->flip, sizeof(r->flip));
+		return;
+	}
 	switch (g->flip.state) {
 	case CUTOVER_FREEZING:
 	case CUTOVER_RELEASING:
@@ -81,8 +110,7 @@ void flip_coord_publish(coord *c, proxy *px, group_rt *g)
 	coord_set(c, &r);
 }
 
-coord_verdict flip_coord_judge(coord *c, proxy *px, group_rt *g, int64_t began_wall_ms, char *why,
-                               size_t whylen)
+coord_verdict flip_coord_judge(coord *c, proxy *px, group_rt *g, char *why, size_t whylen)
 {
 	coord_record self, *peers = NULL;
 	size_t n = 0;
@@ -92,7 +120,7 @@ coord_verdict flip_coord_judge(coord *c, proxy *px, group_rt *g, int64_t began_w
 	if (coord_read(c, g->id, &peers, &n, why, whylen))
 		return COORD_WAIT; /* peers unknown yet: the deadline decides */
 	coord_judgement j;
-	coord_judge(peers, n, &self, wall_ms(), began_wall_ms, coord_heartbeat_ms(c), &j);
+	coord_judge(peers, n, &self, mono_ms(), g->flip.began_ms, coord_heartbeat_ms(c), &j);
 	free(peers);
 	if (j.verdict == COORD_WAIT && j.waiting)
 		snprintf(why, whylen,
@@ -129,7 +157,7 @@ static int count_peers(coord *c, const char *group, int cluster, peer_count_fn c
 	if (coord_read(c, group, &peers, &n, why, whylen))
 		return -1;
 	char first[COORD_INSTANCE_MAX];
-	int k = count(peers, n, coord_instance(c), cluster, wall_ms(), coord_heartbeat_ms(c), first,
+	int k = count(peers, n, coord_instance(c), cluster, mono_ms(), coord_heartbeat_ms(c), first,
 	              sizeof(first));
 	free(peers);
 	if (k > 0)
@@ -138,10 +166,43 @@ static int count_peers(coord *c, const char *group, int cluster, peer_count_fn c
 	return k;
 }
 
-int flip_coord_peers_on(coord *c, const char *group, int cluster, char *why, size_t whylen)
+int flip_coord_recover_peers(coord *c, proxy *px, group_rt *g, char *why, size_t whylen)
 {
-	return count_peers(c, group, cluster, coord_peers_on, "still serve the group on",
-	                   " with members", why, whylen);
+	coord_record self, *peers = NULL;
+	size_t n = 0;
+	why[0] = '\0';
+	describe(px, g, &self); /* g is recovering: released toward its route */
+	snprintf(self.instance, sizeof(self.instance), "%s", coord_instance(c));
+	if (coord_read(c, g->id, &peers, &n, why, whylen))
+		return -1;
+	coord_judgement j;
+	coord_judge(peers, n, &self, mono_ms(), g->flip.began_ms, coord_heartbeat_ms(c), &j);
+	free(peers);
+	const char *from = config_cluster_names[self.cluster];
+	if (j.waiting) {
+		snprintf(why, whylen,
+		         "%d other sidecar(s) still serve the group on %s with members (%s first)",
+		         j.waiting, from, j.peer);
+		return 1;
+	}
+	switch (j.verdict) {
+	case COORD_GO:
+		return 0;
+	case COORD_DONE:
+		snprintf(why, whylen, "sidecar %s seeded the group or serves it on the route",
+		         j.peer);
+		return 2;
+	case COORD_WAIT:
+		snprintf(why, whylen, "sidecar %s seeds the group and has not yet", j.peer);
+		return 1;
+	case COORD_FAIL:
+		snprintf(why, whylen,
+		         "sidecar %s rolled the same flip back and serves the group on %s: "
+		         "waiting for it to flip again",
+		         j.peer, from);
+		return 1;
+	}
+	return 1;
 }
 
 int flip_coord_peers_flipping(coord *c, const char *group, int cluster, char *why, size_t whylen)

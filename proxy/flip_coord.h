@@ -16,17 +16,22 @@
 
 /* Hands g's current state on this sidecar to the control topic writer. */
 void flip_coord_publish(coord *c, proxy *px, group_rt *g);
-/* SNAPSHOT: the judge's verdict for g's flip (began_wall_ms: when it began,
- * wall clock). Logs `event=flip ... coord=wait|go|done` when the verdict
- * or the number of sidecars waited for changes; why says who holds the
- * flip back (WAIT) or who failed (FAIL). */
-coord_verdict flip_coord_judge(coord *c, proxy *px, group_rt *g, int64_t began_wall_ms, char *why,
-                               size_t whylen);
+/* SNAPSHOT: the judge's verdict for g's flip (began: g->flip.began_ms). Logs `event=flip ...
+ * coord=wait|go|done` when the verdict or the number of sidecars waited for changes; why says who
+ * holds the flip back (WAIT) or who failed (FAIL). */
+coord_verdict flip_coord_judge(coord *c, proxy *px, group_rt *g, char *why, size_t whylen);
 
-/* First sight of a group in a restarted sidecar (flip_recover.c): how many
- * live peers may still commit for g on `cluster` (0 none; why says who), or
- * -1 while the control topic has not been read to its end (why says so). */
-int flip_coord_peers_on(coord *c, const char *group, int cluster, char *why, size_t whylen);
+/*
+ * First sight of a group (flip_recover.c, g->recovering): may this sidecar
+ * serve g on its route, seeding it there from the other cluster's commits
+ * if need be? The judge (coord_judge) sees g as released from the other
+ * cluster toward the route. 0: yes, and it seeds if need be; 2: yes, a
+ * peer seeded or serves the group there (why names it); 1: not yet, why says who is waited for (a
+ * live peer still serves the group on the other cluster with members, a peer seeds, or a peer
+ * rolled the same flip back since the hold began); -1 while the control topic has not been read to
+ * its end (why says so).
+ */
+int flip_coord_recover_peers(coord *c, proxy *px, group_rt *g, char *why, size_t whylen);
 
 /*
  * Each tick, for a group this sidecar serves with no flip of its own: while

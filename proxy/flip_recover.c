@@ -20,9 +20,21 @@
  *                        re-read X's offsets (their positions may be Y's)
  *   X none, Y some    -> the flip from Y is run here: translate Y's commits,
  *                        seed X, then as above ("recovered")
+ *   X some, Y some,   -> this sidecar's earlier process was flipping the
+ *   a flip Y->X left     group from Y to X (its record on the control topic,
+ *                        flip_resume.h): X's commits may be older than Y's
+ *                        (the flip back: X's are from before the flip to Y),
+ *                        so X is first seeded forward from Y's, translated,
+ *                        never moving an offset back ("rejoin")
  *   cannot translate  -> served on Y where the commits are, the reason
  *                        logged; the next reload flips it the usual way
  *   X or Y unreadable -> held, asked again (serving X then could lose)
+ *
+ * Seeding X, from nothing or forward, waits for the other sidecars: while
+ * held, this sidecar says on the control topic that it is released from Y
+ * toward X (flip_coord.c), and seeds only when the judge lets it
+ * (flip_coord_recover_peers: no live peer serves the group on Y with
+ * members, no peer seeds first).
  *
  * With the engine not ready within mirror.ready_timeout_ms the group is
  * served on X with a warning: no translation, so no flip could have been
@@ -39,6 +51,7 @@
 
 #include "proxy/flip.h"
 #include "proxy/flip_coord.h"
+#include "proxy/flip_resume.h"
 #include "proxy/log.h"
 #include "proxy/proxy.h"
 #include "proxy/view.h"
@@ -63,8 +76,10 @@ typedef struct recover_job {
 	char *group;
 	int here, other; /* X (the route) and Y */
 	int ready_ms, describe_here;
-	int peers; /* live peers that may still commit on Y; -1 unknown */
+	int peers; /* flip_coord_recover_peers: 0 seed, 2 a peer did, 1 wait, -1 unknown */
 	char peers_why[400];
+	int left_from; /* flip_resume_left_from: Y, -1 no flip left, -2 not known yet */
+	int may_wait;  /* held for less than freeze_max_ms */
 	/* filled on the worker */
 	recover_outcome outcome;
 	size_t n_here, n_other;
@@ -95,9 +110,52 @@ static void job_free(recover_job *j)
 
 /* ---- worker thread ---- */
 
+/* X has commits, and a flip from Y toward X was left unfinished: X's may be
+ * older than Y's. Seeds X forward from Y's (xlate_seed_group never moves an
+ * offset back). Returns 0, or -1 when it should be asked again. */
+static int seed_forward(recover_job *j)
+{
+	char err[1000] = "";
+	xlate_group_result *res = NULL;
+	translate_dir dir = j->other == CLUSTER_LEGACY ? TRANSLATE_FORWARD : TRANSLATE_REVERSE;
+	int rc = xlate_translate_group(j->engine, j->group, dir, NULL, &res, err, sizeof(err));
+	if (!rc) {
+		flip_plan_check(res, NULL, 0, &j->sum, j->why, sizeof(j->why));
+		rc = xlate_seed_group(j->engine, res, j->describe_here, &j->seed, err, sizeof(err));
+	}
+	xlate_group_result_free(res);
+	if (rc && j->may_wait) {
+		j->outcome = RECOVER_RETRY;
+		snprintf(j->why, sizeof(j->why),
+		         "seeding %s forward from %s's commits (a flip left unfinished): %s",
+		         name(j->here), name(j->other), err);
+		return -1;
+	}
+	j->outcome = RECOVER_REJOIN;
+	if (rc)
+		snprintf(j->why, sizeof(j->why),
+		         "%s has the group's commits; seeding them forward from %s's (a flip left "
+		         "unfinished) failed until freeze_max_ms: %s; %s's served as they are "
+		         "(records may be read again, none lost)",
+		         name(j->here), name(j->other), err, name(j->here));
+	else
+		snprintf(j->why, sizeof(j->why),
+		         "%s has the group's commits, seeded forward from %s's (a flip left "
+		         "unfinished): %zu moved, %zu already as far",
+		         name(j->here), name(j->other), j->seed.committed, j->seed.kept);
+	return 0;
+}
+
 static void decide(recover_job *j)
 {
 	char err[1000] = "";
+	if (j->left_from == -2) {
+		j->outcome = RECOVER_RETRY;
+		snprintf(j->why, sizeof(j->why),
+		         "start-up: the control topic is not read yet (a flip an earlier process "
+		         "left would be told there)");
+		return;
+	}
 	if (xlate_engine_wait_ready(j->engine, j->ready_ms, err, sizeof(err))) {
 		j->outcome = RECOVER_NOTREADY;
 		snprintf(j->why, sizeof(j->why), "%s", err);
@@ -122,6 +180,20 @@ static void decide(recover_job *j)
 		snprintf(j->why, sizeof(j->why), "no commits on %s", name(j->other));
 		return;
 	case FLIP_RECOVER_REJOIN: /* X's offsets are there: serve them, members re-read */
+		if (other > 0 && j->left_from == j->other) {
+			if (j->peers == 1 || j->peers == -1) {
+				j->outcome = RECOVER_RETRY;
+				snprintf(j->why, sizeof(j->why),
+				         "a flip from %s left unfinished: not seeding %s forward "
+				         "yet: %s",
+				         name(j->other), name(j->here), j->peers_why);
+				return;
+			}
+			if (j->peers == 0) {
+				seed_forward(j);
+				return;
+			}
+		}
 		j->outcome = RECOVER_REJOIN;
 		if (other < 0)
 			snprintf(j->why, sizeof(j->why), "%s not readable (%s)", name(j->other),
@@ -133,7 +205,7 @@ static void decide(recover_job *j)
 	case FLIP_RECOVER_FLIP:
 		break;
 	}
-	if (j->peers != 0) {
+	if (j->peers == 1 || j->peers == -1) {
 		/* Y's commits are final only once no sidecar may still commit
 		 * there: the flip this process left is still running on its peers */
 		j->outcome = RECOVER_RETRY;
@@ -207,9 +279,13 @@ static int submit(proxy *px, group_rt *g)
 	j->describe_here = cs->have_versions && r.min <= r.max;
 	/* read on the loop (the control topic's table), judged on the worker
 	 * only if X must be seeded from Y's commits */
-	j->peers = px->coord ? flip_coord_peers_on(px->coord, g->id, j->other, j->peers_why,
-	                                           sizeof(j->peers_why))
+	j->peers = px->coord ? flip_coord_recover_peers(px->coord, px, g, j->peers_why,
+	                                                sizeof(j->peers_why))
 	                     : 0;
+	j->left_from = px->coord ? flip_resume_left_from(px, px->coord, g->id, j->here) : -1;
+	if (j->left_from == -2 && !px->resume.holding)
+		j->left_from = -1; /* not readable since start-up: judged without */
+	j->may_wait = mono_ms() - g->flip.began_ms < px->cfg->cutover_freeze_max_ms;
 	if (xlate_engine_run(px->xlate, work, j)) {
 		job_free(j);
 		return -1;

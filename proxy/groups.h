@@ -41,6 +41,8 @@ typedef struct group_rt {
 	                                      coordinator (flip.c) */
 	int recovering;                    /* first sight: held until its commits are checked
 	                                      (flip_recover.c) */
+	int resumed;                       /* seen from an earlier process's mid-flip record
+	                                      (flip_resume.c) */
 	void *recover_io;                  /* that check's job (flip_recover.c) */
 	int64_t recover_logged_ms;         /* last `state=waiting` line, and of which */
 	unsigned recover_why_hash;         /* reason: repeated ones every 10 s only */

@@ -105,6 +105,12 @@ struct proxy {
 	int fetch_cluster;     /* cluster of the last Fetch forwarded (-1 none yet) */
 	int64_t fetch_last_ms[CLUSTER_COUNT]; /* wall clock of the last Fetch forwarded to each */
 	struct prodflip *prodflip;            /* producer ids and drains (producer_flip.c) */
+	struct {
+		int holding;             /* start-up: every Fetch held (flip_resume.c) */
+		int64_t started_wall_ms; /* this process's start: older own records are its
+		                            predecessor's */
+		int64_t hold_until_ms;   /* monotonic: the hold's limit */
+	} resume;
 };
 
 int proxy_init(proxy *px, struct event_base *base, config *cfg);

@@ -360,7 +360,10 @@ static int group_request(client *c, const wire_req_header *h, pending *p, struct
 		c->member_of = g; /* a member's connection (counted by /status) */
 	else if (h->api_key == WIRE_API_LEAVE_GROUP && c->member_of == g)
 		c->member_of = NULL;
+	size_t known = g->ntopics;
 	learn_topics(c, g, h, d, a);
+	if (!known && g->ntopics && g->resumed)
+		view_update(px); /* no longer every Fetch held (view_hold_all) */
 	wire_str inst, member = member_of(h, d, &inst);
 	if (h->api_key == WIRE_API_LEAVE_GROUP)
 		members_leaving(g, h, d);
@@ -443,6 +446,10 @@ static int topics_here(client *c, const wire_req_header *h, const decoded *d, co
 		const wire_fetch_req_topic *ft = &d->m.fe.topics.v[i];
 		wire_str t =
 		    h->api_version >= 13 ? view_topic_name(px, home, &ft->topic_id) : ft->topic;
+		if (t.len <= 0 && view_hold_all(px)) {
+			*bad = "held until a restarted sidecar knows its groups' topics";
+			return 0; /* NOT_LEADER: the client asks Metadata, ids are learnt */
+		}
 		if (t.len <= 0)
 			continue; /* an id turnout has not seen: the broker judges it */
 		if (view_topic(px, t.p, (size_t)t.len, &held) != home || held) {

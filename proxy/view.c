@@ -13,12 +13,24 @@
 
 enum { VIEW_GROUPS_MAX = 64 };
 
+int view_hold_all(const proxy *px)
+{
+	if (px->resume.holding)
+		return 1;
+	for (size_t i = 0; i < px->groups.n; i++) {
+		const group_rt *g = px->groups.v[i];
+		if (g->resumed && g->recovering && g->ntopics == 0)
+			return 1;
+	}
+	return 0;
+}
+
 int view_topic(proxy *px, const char *topic, size_t len, int *held)
 {
 	const routes *r = &px->cfg->routes;
 	int clusters[VIEW_GROUPS_MAX];
 	size_t n = 0;
-	*held = 0;
+	*held = view_hold_all(px);
 	for (size_t i = 0; i < r->ngroups && n < VIEW_GROUPS_MAX; i++) {
 		const route_group *rg = &r->groups[i];
 		for (size_t j = 0; j < rg->ntopics; j++)
@@ -47,7 +59,7 @@ static int uniform(proxy *px)
 {
 	const routes *r = &px->cfg->routes;
 	int k = r->default_cluster;
-	if (r->producers != k)
+	if (r->producers != k || view_hold_all(px))
 		return -1;
 	for (size_t i = 0; i < r->ngroups; i++)
 		if (r->groups[i].cluster != k)

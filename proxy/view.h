@@ -23,8 +23,11 @@ typedef struct topic_ids {
 	size_t n, cap;
 } topic_ids;
 
+/* Every Fetch held: a sidecar restarted mid-flip does not know yet which
+ * topics its members' groups read (flip_resume.h). */
+int view_hold_all(const proxy *px);
 /* Cluster serving topic; *held is set while a flip holds its fetches on
- * the old cluster. */
+ * the old cluster (or view_hold_all). */
 int view_topic(proxy *px, const char *topic, size_t len, int *held);
 /* The single cluster every topic and group is served from now, or -1 when
  * routes are mixed (then Produce and Fetch are checked per topic). Read on

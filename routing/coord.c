@@ -54,23 +54,55 @@ static int64_t wall_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Under mu. When this host got r and since when it says what it says, on
+ * this host's monotonic clock (coord_record.h): a record that arrives once
+ * the topic has been read to its end was just written (at once on a
+ * change, then every heartbeat), so the peers' clocks do not matter. Only
+ * the history read at start-up is aged by its writer's clock, the one age
+ * it has; a live peer's next heartbeat replaces that guess. */
+static void stamp(const coord *c, coord_record *r, const coord_record *prev)
+{
+	int64_t now = mono_ms();
+	if (!c->caught_up) {
+		int64_t wall = wall_ms();
+		r->seen_ms = now - (wall > r->ts_ms ? wall - r->ts_ms : 0);
+		r->changed_ms = now - (wall > r->since_ms ? wall - r->since_ms : 0);
+		return;
+	}
+	r->seen_ms = now;
+	r->changed_ms = prev && prev->state == r->state && prev->cluster == r->cluster &&
+	                        !strcmp(prev->flip, r->flip)
+	                    ? prev->changed_ms
+	                    : now;
+}
+
 static int same_key(const coord_record *a, const coord_record *b)
 {
 	return !strcmp(a->group, b->group) && !strcmp(a->instance, b->instance);
 }
 
 /* Under mu. */
-static void table_apply(coord *c, const coord_record *r, int tombstone)
+static void table_apply(coord *c, coord_record *r, int tombstone)
 {
 	for (size_t i = 0; i < c->ntable; i++) {
 		if (!same_key(&c->table[i], r))
 			continue;
-		if (tombstone)
+		if (tombstone) {
 			c->table[i] = c->table[--c->ntable];
-		else
+		} else {
+			stamp(c, r, &c->table[i]);
 			c->table[i] = *r;
+		}
 		return;
 	}
+	stamp(c, r, NULL);
 	if (tombstone)
 		return;
 	if (c->ntable == c->captable) {
@@ -306,7 +338,7 @@ void coord_set(coord *c, const coord_record *r)
 		o->dirty = 1;
 		o->r.since_ms = wall_ms();
 	}
-	o->dirty |= o->r.members != r->members;
+	o->dirty |= o->r.members != r->members || strcmp(o->r.topics, r->topics) != 0;
 	int64_t since = o->r.since_ms, ts = o->r.ts_ms;
 	o->r = *r;
 	o->r.since_ms = since;
@@ -315,7 +347,9 @@ void coord_set(coord *c, const coord_record *r)
 	pthread_mutex_unlock(&c->mu);
 }
 
-int coord_read(coord *c, const char *group, coord_record **out, size_t *n, char *why, size_t whylen)
+/* Copies the records of group (NULL: any) by instance (NULL: any). */
+static int read_matching(coord *c, const char *group, const char *instance, coord_record **out,
+                         size_t *n, char *why, size_t whylen)
 {
 	*out = NULL;
 	*n = 0;
@@ -330,10 +364,12 @@ int coord_read(coord *c, const char *group, coord_record **out, size_t *n, char 
 	}
 	size_t k = 0;
 	for (size_t i = 0; i < c->ntable; i++)
-		k += !strcmp(c->table[i].group, group);
+		k += (!group || !strcmp(c->table[i].group, group)) &&
+		     (!instance || !strcmp(c->table[i].instance, instance));
 	if (k && (*out = malloc(k * sizeof(**out))))
 		for (size_t i = 0; i < c->ntable; i++)
-			if (!strcmp(c->table[i].group, group))
+			if ((!group || !strcmp(c->table[i].group, group)) &&
+			    (!instance || !strcmp(c->table[i].instance, instance)))
 				(*out)[(*n)++] = c->table[i];
 	pthread_mutex_unlock(&c->mu);
 	if (k && !*out) {
@@ -341,6 +377,16 @@ int coord_read(coord *c, const char *group, coord_record **out, size_t *n, char 
 		return -1;
 	}
 	return 0;
+}
+
+int coord_read(coord *c, const char *group, coord_record **out, size_t *n, char *why, size_t whylen)
+{
+	return read_matching(c, group, NULL, out, n, why, whylen);
+}
+
+int coord_read_own(coord *c, coord_record **out, size_t *n, char *why, size_t whylen)
+{
+	return read_matching(c, NULL, c->instance, out, n, why, whylen);
 }
 
 void coord_progress_get(coord *c, coord_progress *out)

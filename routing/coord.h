@@ -35,6 +35,9 @@ void coord_set(coord *c, const coord_record *r);
  * its end once: until then the peers are unknown. */
 int coord_read(coord *c, const char *group, coord_record **out, size_t *n, char *why,
                size_t whylen);
+/* This sidecar's own records as the topic holds them (every group), as
+ * coord_read: what a process killed mid-flip had said (flip_resume.c). */
+int coord_read_own(coord *c, coord_record **out, size_t *n, char *why, size_t whylen);
 const char *coord_instance(const coord *c);
 
 /* For status: how far the reader is and what went wrong last. */

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "routing/cfgjson.h"
+#include "routing/routes.h"
 
 static const char *const state_names[] = {"freezing", "released", "seeded", "serving", "failed"};
 
@@ -49,6 +50,43 @@ int coord_record_key(const coord_record *r, char *buf, size_t len)
 	return n < 0 || (size_t)n >= len ? -1 : n;
 }
 
+int coord_topics_add(coord_record *r, const char *topic)
+{
+	size_t have = strlen(r->topics), n = strlen(topic);
+	if (!routes_valid_topic(topic, n) || have + n + 2 > sizeof(r->topics)) {
+		r->topics[0] = '\0';
+		return -1;
+	}
+	memcpy(r->topics + have, topic, n);
+	r->topics[have + n] = '\n';
+	r->topics[have + n + 1] = '\0';
+	return 0;
+}
+
+/* r->topics as a JSON array added to o (nothing when empty). */
+static int add_topics(cJSON *o, const coord_record *r)
+{
+	if (!r->topics[0])
+		return 0;
+	cJSON *a = cJSON_AddArrayToObject(o, "topics");
+	if (!a)
+		return -1;
+	for (const char *p = r->topics; *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		char t[COORD_TOPICS_MAX];
+		memcpy(t, p, n);
+		t[n] = '\0';
+		cJSON *s = cJSON_CreateString(t);
+		if (!s || !cJSON_AddItemToArray(a, s)) {
+			cJSON_Delete(s);
+			return -1;
+		}
+		p += n + (nl != NULL);
+	}
+	return 0;
+}
+
 char *coord_record_value(const coord_record *r)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -62,7 +100,7 @@ char *coord_record_value(const coord_record *r)
 	    cJSON_AddStringToObject(o, "cluster", config_cluster_names[r->cluster]) &&
 	    cJSON_AddNumberToObject(o, "members", r->members) &&
 	    cJSON_AddNumberToObject(o, "since_ms", (double)r->since_ms) &&
-	    cJSON_AddNumberToObject(o, "ts_ms", (double)r->ts_ms))
+	    cJSON_AddNumberToObject(o, "ts_ms", (double)r->ts_ms) && !add_topics(o, r))
 		out = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	return out;
@@ -143,8 +181,9 @@ static int key_split(const char *key, size_t keylen, coord_record *out)
 int coord_record_decode(const void *key, size_t keylen, const void *val, size_t vallen,
                         coord_record *out, const char **why)
 {
-	static const char *const fields[] = {"v",       "group",   "instance", "flip",  "state",
-	                                     "cluster", "members", "since_ms", "ts_ms", NULL};
+	static const char *const fields[] = {"v",     "group",   "instance", "flip",
+	                                     "state", "cluster", "members",  "since_ms",
+	                                     "ts_ms", "topics",  NULL};
 	memset(out, 0, sizeof(*out));
 	if (!key || key_split(key, keylen, out)) {
 		*why = "key is not \"group\\ninstance\"";
@@ -198,6 +237,13 @@ int coord_record_decode(const void *key, size_t keylen, const void *val, size_t 
 	*why = "flip is not \"from>to\"";
 	if (!flip_ok(out->flip) || (out->state != COORD_SERVING && !out->flip[0]))
 		goto done;
+	*why = "topics is not a list of topic names that fits";
+	const cJSON *topics = cJSON_GetObjectItemCaseSensitive(o, "topics");
+	if (topics && !cJSON_IsArray(topics))
+		goto done;
+	for (const cJSON *t = topics ? topics->child : NULL; t; t = t->next)
+		if (!cJSON_IsString(t) || !t->valuestring || coord_topics_add(out, t->valuestring))
+			goto done;
 	out->members = (int)members;
 	*why = NULL;
 	rc = 0;
@@ -221,13 +267,14 @@ void coord_judge(const coord_record *peers, size_t n, const coord_record *self, 
 		const coord_record *p = &peers[i];
 		if (!strcmp(p->instance, self->instance) || strcmp(p->group, self->group))
 			continue;
-		int live = p->ts_ms >= live_after, mine = !strcmp(p->flip, flip);
-		if (p->state == COORD_FAILED && mine && p->since_ms >= began_ms) {
+		int live = p->seen_ms >= live_after, mine = !strcmp(p->flip, flip);
+		if (p->state == COORD_FAILED && mine && p->changed_ms >= began_ms) {
 			out->verdict = COORD_FAIL;
 			snprintf(out->peer, sizeof(out->peer), "%s", p->instance);
 			return;
 		}
-		int seeded = p->state == COORD_SEEDED && mine && (live || p->since_ms >= began_ms);
+		int seeded =
+		    p->state == COORD_SEEDED && mine && (live || p->changed_ms >= began_ms);
 		int on_to = live && p->state == COORD_SERVING && p->cluster == to &&
 		            (p->members > 0 || mine);
 		if (seeded || on_to) {
@@ -262,26 +309,6 @@ void coord_judge(const coord_record *peers, size_t n, const coord_record *self, 
 	snprintf(out->peer, sizeof(out->peer), "%s", seeder);
 }
 
-int coord_peers_on(const coord_record *peers, size_t n, const char *self, int cluster,
-                   int64_t now_ms, int heartbeat_ms, char *first, size_t firstlen)
-{
-	int64_t live_after = now_ms - 3 * (int64_t)heartbeat_ms;
-	int count = 0;
-	if (firstlen)
-		first[0] = '\0';
-	for (size_t i = 0; i < n; i++) {
-		const coord_record *p = &peers[i];
-		if (!strcmp(p->instance, self) || p->ts_ms < live_after || p->members <= 0 ||
-		    p->cluster != cluster)
-			continue;
-		if (p->state != COORD_SERVING && p->state != COORD_FREEZING)
-			continue;
-		if (!count++ && firstlen)
-			snprintf(first, firstlen, "%s", p->instance);
-	}
-	return count;
-}
-
 int coord_peers_flipping(const coord_record *peers, size_t n, const char *self, int cluster,
                          int64_t now_ms, int heartbeat_ms, char *first, size_t firstlen)
 {
@@ -295,7 +322,7 @@ int coord_peers_flipping(const coord_record *peers, size_t n, const char *self, 
 		first[0] = '\0';
 	for (size_t i = 0; i < n; i++) {
 		const coord_record *p = &peers[i];
-		if (!strcmp(p->instance, self) || p->ts_ms < live_after || p->cluster != cluster)
+		if (!strcmp(p->instance, self) || p->seen_ms < live_after || p->cluster != cluster)
 			continue;
 		int leaving = (p->state == COORD_FREEZING || p->state == COORD_RELEASED) &&
 		              !strcmp(p->flip, away);

@@ -10,13 +10,18 @@
  *           which an instance id never holds)
  *   value = {"v":1,"group":G,"instance":I,"flip":"legacy>target",
  *            "state":"freezing|released|seeded|serving|failed",
- *            "cluster":"legacy|target","members":N,"since_ms":S,"ts_ms":T}
+ *            "cluster":"legacy|target","members":N,"since_ms":S,"ts_ms":T,
+ *            "topics":["t1",...]}
  *
  * flip names the move (from>to; "" for a sidecar serving with no flip);
  * cluster is where this sidecar serves the group now; members how many of
  * the group's members this sidecar carries (or released); since_ms is the
  * wall-clock time the state was entered and ts_ms the time of this
- * heartbeat. A null value (tombstone) deletes the key.
+ * heartbeat (by the writer's clock: only a reader's first pass over the
+ * topic at start-up ages records by them, coord.c). topics (optional) lists the topics the group
+ * consumes through that sidecar: a sidecar restarted mid-flip reads its own record back and holds
+ * those topics' fetches before its members name them again (flip_resume.c). A null value
+ * (tombstone) deletes the key.
  */
 #ifndef TURNOUT_ROUTING_COORD_RECORD_H
 #define TURNOUT_ROUTING_COORD_RECORD_H
@@ -24,7 +29,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum { COORD_GROUP_MAX = 256, COORD_INSTANCE_MAX = 128, COORD_FLIP_MAX = 32 };
+enum {
+	COORD_GROUP_MAX = 256,
+	COORD_INSTANCE_MAX = 128,
+	COORD_FLIP_MAX = 32,
+	COORD_TOPICS_MAX = 1024,
+};
 
 typedef enum {
 	COORD_FREEZING, /* flipping: this sidecar's members may still commit on from */
@@ -43,7 +53,19 @@ typedef struct coord_record {
 	int members;      /* members of the group through that sidecar */
 	int64_t since_ms; /* wall clock: state entered */
 	int64_t ts_ms;    /* wall clock: this heartbeat */
+	/* the group's topics through that sidecar, each followed by '\n'; ""
+	 * when unknown or when they did not fit (coord_topics_add) */
+	char topics[COORD_TOPICS_MAX];
+	/* Not in the value: set by the reader (coord.c) on this host's
+	 * monotonic clock, when the record last arrived and since when its
+	 * state, flip and cluster are what they are. The judge compares only
+	 * these, so the sidecars' clocks need not agree. */
+	int64_t seen_ms, changed_ms;
 } coord_record;
+
+/* Appends topic to r->topics; -1 (and r->topics emptied: a partial list
+ * would hold too little) when it does not fit or is not a topic name. */
+int coord_topics_add(coord_record *r, const char *topic);
 
 const char *coord_state_name(coord_state s);
 /* "from>to" into buf (COORD_FLIP_MAX). */
@@ -82,8 +104,9 @@ typedef struct coord_judgement {
 /*
  * What this sidecar (self: its current record, state released) may do in
  * its flip, given the peers' latest records of the group (its own record
- * among them is ignored). A record is live when ts_ms is within
- * 3 heartbeats of now; began_ms is when self's flip began (wall clock):
+ * among them is ignored). A record is live when seen_ms is within
+ * 3 heartbeats of now; began_ms is when self's flip began; all three on
+ * the reader's monotonic clock (seen_ms, changed_ms):
  *   - a peer `failed` in this flip after it began        -> FAIL
  *   - a live peer seeded this flip, or serves on `to`    -> DONE
  *     (a `seeded` record from after began_ms counts even without heartbeat)
@@ -95,16 +118,6 @@ typedef struct coord_judgement {
  */
 void coord_judge(const coord_record *peers, size_t n, const coord_record *self, int64_t now_ms,
                  int64_t began_ms, int heartbeat_ms, coord_judgement *out);
-
-/*
- * How many live peers (not self) still carry members of the group on
- * `cluster` and may commit there (serving or freezing on it); the first
- * one's instance id into first. A sidecar that restarted in the middle of a
- * flip asks this before it seeds the other cluster from `cluster`'s
- * commits: while a peer may still commit there, they are not final.
- */
-int coord_peers_on(const coord_record *peers, size_t n, const char *self, int cluster,
-                   int64_t now_ms, int heartbeat_ms, char *first, size_t firstlen);
 
 /*
  * How many live peers (not self) are in the middle of a flip that concerns

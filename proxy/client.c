@@ -278,6 +278,9 @@ void client_deliver(pending *p, int cluster, struct evbuffer *src, size_t len)
 		                  len);
 	else if (p->api == WIRE_API_JOIN_GROUP && p->fresh_join)
 		flip_saw_join(c->px, cluster, p->version, evbuffer_pullup(src, (ssize_t)len), len);
+	else if (p->api == WIRE_API_SYNC_GROUP && p->settle_sync)
+		flip_saw_sync(p->settle_sync, c->id, cluster, p->version,
+		              evbuffer_pullup(src, (ssize_t)len), len);
 	if (!rewrite_needed(p->api, p->version)) {
 		evbuffer_remove_buffer(src, p->resp, len); /* chain move, no copy */
 		pending_finished(p, cluster);

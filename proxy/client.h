@@ -36,9 +36,11 @@ struct pending {
 	struct evbuffer *part[PENDING_PARTS_MAX]; /* their frames */
 	int part_cluster[PENDING_PARTS_MAX];      /* and which cluster sent each */
 	client *c;
-	int prod_barrier;   /* a Produce in flight when the producer routes changed */
-	int fresh_join;     /* JoinGroup naming no member: its answer's id is new (flip.h) */
-	pending_own_fn own; /* PENDING_OWN */
+	int prod_barrier; /* a Produce in flight when the producer routes changed */
+	int fresh_join;   /* JoinGroup naming no member: its answer's id is new (flip.h) */
+	struct group_rt *settle_sync; /* SyncGroup of a settling group: its answer's
+	                                 assignment is kept (flip_positions.h) */
+	pending_own_fn own;           /* PENDING_OWN */
 	void *own_arg;
 };
 

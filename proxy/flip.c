@@ -287,6 +287,7 @@ static void fail(proxy *px, group_rt *g, const char *why, flip_job *j)
 		g->settle_ms = now;
 		g->settle_need = need;
 		g->nsettle_seen = 0;
+		flip_positions_clear(&g->positions);
 	}
 	rec_end(g, "failed", j);
 	routes_changed(px);
@@ -371,6 +372,7 @@ static size_t serve_new_cluster(proxy *px, group_rt *g, int from, flip_job *j)
 	g->settle_ms = mono_ms();
 	g->settle_need = need;
 	g->nsettle_seen = 0;
+	flip_positions_clear(&g->positions);
 	rec_end(g, "ok", j);
 	routes_changed(px);
 	return released;

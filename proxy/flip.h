@@ -32,6 +32,7 @@
 typedef struct proxy proxy;
 typedef struct client client;
 typedef struct flip_ctl flip_ctl;
+struct wire_offset_fetch_req;
 
 /* Starts the translation engine when px->cfg has "mirror" (px->flip stays
  * NULL otherwise). The engine keeps reading px->cfg's settings: that config
@@ -75,6 +76,21 @@ int flip_member_gone(const group_rt *g, wire_str member);
  * longer taken for gone. A JoinGroup naming a gone id is refused instead
  * (route.c). */
 void flip_saw_join(proxy *px, int cluster, int16_t version, const uint8_t *frame, size_t len);
+/* The answer from cluster (the whole frame) to a SyncGroup of g, sent while
+ * g settles there through connection client_id: its assignment is what
+ * that member must read offsets for (flip_positions.h). */
+void flip_saw_sync(group_rt *g, int client_id, int cluster, int16_t version, const uint8_t *frame,
+                   size_t len);
+/* An OffsetFetch request of g through connection client_id at g's cluster:
+ * while settling, the partitions it reads are noted, and the connection
+ * counts as back (flip_member_resumed) once it has read all it was
+ * assigned. */
+void flip_member_offsets(proxy *px, group_rt *g, int client_id, int16_t version,
+                         const struct wire_offset_fetch_req *rq);
+/* A Heartbeat of g through client_id while settling: 1 when it must be
+ * told UNKNOWN_MEMBER_ID because the member kept positions from before the
+ * flip (flip_positions.h; logged). */
+int flip_member_kept_positions(group_rt *g, int client_id);
 /* A member of g read its offsets at the new coordinator through connection
  * client_id: fetches of g's topics are released once every member that
  * left the old cluster has (or at the settle deadline, see flip.c). */

@@ -39,6 +39,7 @@
 #include "proxy/view.h"
 #include "wire/api.h"
 #include "wire/arena.h"
+#include "wire/consumer_protocol.h"
 #include "wire/header.h"
 #include "wire_msgs.h"
 
@@ -242,11 +243,89 @@ void flip_saw_join(proxy *px, int cluster, int16_t version, const uint8_t *frame
 	wire_arena_reset(&a);
 }
 
+/* A Heartbeat this long after the SyncGroup answer, with offsets still
+ * unread, comes from a member that kept positions: every client reads its
+ * offsets at once after SyncGroup, Java's first Heartbeat comes a heartbeat
+ * interval (3 s by default) later. */
+enum { KEPT_POSITIONS_GRACE_MS = 1000 };
+
+void flip_saw_sync(group_rt *g, int client_id, int cluster, int16_t version, const uint8_t *frame,
+                   size_t len)
+{
+	if (!g->settling || g->cluster != cluster)
+		return;
+	wire_arena a;
+	wire_arena_init(&a, 0);
+	wire_sync_group_resp m;
+	wire_consumer_protocol_assignment as;
+	int16_t av;
+	char err[200];
+	if (!frameio_decode_response(WIRE_API_SYNC_GROUP, version, frame, len, &a, &m) &&
+	    m.error_code == 0 && m.assignment.len > 0 &&
+	    !wire_assignment_parse(m.assignment.p, (size_t)m.assignment.len, &a, &as, &av, err,
+	                           sizeof(err)) &&
+	    flip_positions_assigned(&g->positions, client_id, &as, mono_ms()))
+		log_warn("event=flip_warning group=%s reason=\"out of memory keeping client %d's "
+		         "assignment: its positions are not checked\"",
+		         g->id, client_id);
+	wire_arena_reset(&a);
+}
+
+void flip_member_offsets(proxy *px, group_rt *g, int client_id, int16_t version,
+                         const struct wire_offset_fetch_req *rq)
+{
+	if (!g->settling)
+		return;
+	const wire_offset_fetch_req_topic_array *old = &rq->topics;
+	if (version < 8) {
+		if (old->n < 0)
+			flip_positions_fetched(&g->positions, client_id, NULL, 0, -1);
+		for (int32_t i = 0; i < old->n; i++)
+			for (int32_t j = 0; j < old->v[i].partition_indexes.n; j++)
+				flip_positions_fetched(&g->positions, client_id, old->v[i].name.p,
+				                       (size_t)old->v[i].name.len,
+				                       old->v[i].partition_indexes.v[j]);
+	}
+	for (int32_t k = 0; version >= 8 && k < rq->groups.n; k++) {
+		const wire_offset_fetch_req_group *gr = &rq->groups.v[k];
+		if (gr->group_id.len != (int32_t)strlen(g->id) ||
+		    memcmp(gr->group_id.p, g->id, strlen(g->id)))
+			continue;
+		if (gr->topics.n < 0)
+			flip_positions_fetched(&g->positions, client_id, NULL, 0, -1);
+		for (int32_t i = 0; i < gr->topics.n; i++)
+			for (int32_t j = 0; j < gr->topics.v[i].partition_indexes.n; j++)
+				flip_positions_fetched(&g->positions, client_id,
+				                       gr->topics.v[i].name.p,
+				                       (size_t)gr->topics.v[i].name.len,
+				                       gr->topics.v[i].partition_indexes.v[j]);
+	}
+	if (!flip_positions_missing(&g->positions, client_id))
+		flip_member_resumed(px, g, client_id);
+}
+
+int flip_member_kept_positions(group_rt *g, int client_id)
+{
+	if (!g->settling)
+		return 0;
+	size_t missing = flip_positions_missing(&g->positions, client_id);
+	if (!flip_positions_refuse(&g->positions, client_id, mono_ms(), KEPT_POSITIONS_GRACE_MS))
+		return 0;
+	log_warn("event=flip_kept_positions group=%s client=%d cluster=%s partitions=%zu "
+	         "reason=\"a member heartbeats at the new coordinator without having read the "
+	         "offsets of %zu partition(s) it was assigned there: it kept positions from "
+	         "before the flip\" action=\"told UNKNOWN_MEMBER_ID: it drops them as lost, "
+	         "rejoins and reads its offsets\"",
+	         g->id, client_id, config_cluster_names[g->cluster], missing, missing);
+	return 1;
+}
+
 void flip_settled(proxy *px, group_rt *g, const char *why)
 {
 	if (!g->settling)
 		return;
 	g->settling = 0;
+	flip_positions_clear(&g->positions);
 	int64_t now = mono_ms();
 	g->flip.last_pause_ms = now - g->flip.began_ms; /* fetches were held this long */
 	groups_gone_clear(g);

@@ -330,6 +330,7 @@ static void settle_members(proxy *px, group_rt *g, int64_t now)
 	g->settle_ms = now;
 	g->settle_need = need;
 	g->nsettle_seen = 0;
+	flip_positions_clear(&g->positions);
 }
 
 void flip_recover_tick(proxy *px, group_rt *g)

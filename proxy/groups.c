@@ -193,6 +193,7 @@ void groups_free(groups *gs)
 			member_free(&gs->v[i]->members[j]);
 		free(gs->v[i]->members);
 		groups_gone_clear(gs->v[i]);
+		flip_positions_clear(&gs->v[i]->positions);
 		commit_moves_free(&gs->v[i]->commits);
 		for (size_t j = 0; j < gs->v[i]->ntopics; j++)
 			free(gs->v[i]->topics[j]);

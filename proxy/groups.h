@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 
+#include "proxy/flip_positions.h"
 #include "routing/commit_moves.h"
 #include "routing/cutover.h"
 
@@ -51,7 +52,9 @@ typedef struct group_rt {
 	int settle_need;                   /* members that left the old cluster */
 	int settle_seen[GROUP_SETTLE_MAX]; /* connections that read offsets since */
 	int nsettle_seen;
-	groups_member *members; /* members of this sidecar (see groups_member) */
+	flip_positions positions; /* settling: what each member connection was
+	                             assigned and read offsets for */
+	groups_member *members;   /* members of this sidecar (see groups_member) */
 	size_t nmembers, capmembers;
 	char **gone; /* member ids that left the old cluster in the last flip */
 	size_t ngone;

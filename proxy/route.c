@@ -402,7 +402,15 @@ static int group_request(client *c, const wire_req_header *h, pending *p, struct
 		return rc;
 	}
 	if (g->cluster == home && h->api_key == WIRE_API_OFFSET_FETCH)
-		flip_member_resumed(px, g, c->id);
+		flip_member_offsets(px, g, c->id, h->api_version, &d->m.of);
+	if (g->cluster == home && h->api_key == WIRE_API_HEARTBEAT &&
+	    flip_member_kept_positions(g, c->id)) {
+		int rc = answer_error(c, h, d, p, KERR_UNKNOWN_MEMBER_ID, a);
+		evbuffer_drain(in, d->len);
+		return rc;
+	}
+	if (p && g->settling && g->cluster == home && h->api_key == WIRE_API_SYNC_GROUP)
+		p->settle_sync = g; /* its answer's assignment: flip_saw_sync */
 	if (g->cluster == home || h->api_key == WIRE_API_OFFSET_COMMIT ||
 	    h->api_key == WIRE_API_TXN_OFFSET_COMMIT || h->api_key == WIRE_API_LEAVE_GROUP)
 		return client_forward(c, home, in, d->len, p, h->correlation_id);

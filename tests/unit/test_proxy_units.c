@@ -4,6 +4,7 @@
 
 #include "proxy/apiversions.h"
 #include "proxy/config.h"
+#include "proxy/flip_positions.h"
 #include "proxy/groups.h"
 #include "proxy/rewrite.h"
 #include "tests/unit/check.h"
@@ -413,6 +414,42 @@ static void test_groups_member_clients(void)
 	free(g.members);
 }
 
+/* A member that kept positions from before the flip is known by the
+ * partitions of its new assignment whose offsets it never read. */
+static void test_flip_positions(void)
+{
+	int32_t p01[] = {0, 1}, p2[] = {2};
+	wire_consumer_protocol_assignment_topic_partition tps[] = {
+	    {.topic = {"orders", 6}, .partitions = {2, p01}},
+	    {.topic = {"audit", 5}, .partitions = {1, p2}},
+	};
+	wire_consumer_protocol_assignment a = {.assigned_partitions = {2, tps}};
+	flip_positions fp = {0};
+	CHECK(flip_positions_missing(&fp, 7) == 0); /* unknown: not judged */
+	CHECK(flip_positions_assigned(&fp, 7, &a, 1000) == 0);
+	CHECK(flip_positions_missing(&fp, 7) == 3);
+	/* a Java cooperative member kept orders-0/1: it reads audit-2 only */
+	flip_positions_fetched(&fp, 7, "audit", 5, 2);
+	flip_positions_fetched(&fp, 7, "orders", 6, 5); /* not assigned: ignored */
+	CHECK(flip_positions_missing(&fp, 7) == 2);
+	CHECK(!flip_positions_refuse(&fp, 7, 1500, 1000)); /* too soon after SyncGroup */
+	CHECK(flip_positions_refuse(&fp, 7, 2000, 1000));
+	CHECK(!flip_positions_refuse(&fp, 7, 9000, 1000)); /* told once */
+	/* it rejoins: a new assignment, read whole (a request for every topic) */
+	CHECK(flip_positions_assigned(&fp, 7, &a, 10000) == 0);
+	CHECK(flip_positions_missing(&fp, 7) == 3);
+	flip_positions_fetched(&fp, 7, "orders", 6, -1);
+	CHECK(flip_positions_missing(&fp, 7) == 1);
+	flip_positions_fetched(&fp, 7, NULL, 0, -1);
+	CHECK(flip_positions_missing(&fp, 7) == 0);
+	/* another connection is judged on its own; an empty assignment is read */
+	wire_consumer_protocol_assignment none = {.assigned_partitions = {0, NULL}};
+	CHECK(flip_positions_assigned(&fp, 9, &none, 10000) == 0);
+	CHECK(flip_positions_missing(&fp, 9) == 0 && !flip_positions_refuse(&fp, 9, 20000, 1000));
+	flip_positions_clear(&fp);
+	CHECK(fp.n == 0 && flip_positions_missing(&fp, 7) == 0);
+}
+
 TEST_TABLE(proxy_unit_tests) = {
     {"config valid", test_config_valid},
     {"config $schema key", test_config_schema_key},
@@ -423,5 +460,6 @@ TEST_TABLE(proxy_unit_tests) = {
     {"rewrite rejects garbage", test_rewrite_rejects_garbage},
     {"ApiVersions offer and answer", test_apiversions_offer},
     {"settling counts member connections", test_groups_member_clients},
+    {"settling: positions kept from before the flip", test_flip_positions},
     {NULL, NULL},
 };

@@ -35,8 +35,7 @@ static int earlier(const proxy *px, const coord_record *r)
 
 static int mid_flip(const coord_record *r)
 {
-	return r->state == COORD_FREEZING || r->state == COORD_RELEASED ||
-	       r->state == COORD_SEEDED;
+	return r->state == COORD_FREEZING || r->state == COORD_RELEASED || r->state == COORD_SEEDED;
 }
 
 static void resume_group(proxy *px, const coord_record *r)

@@ -34,7 +34,7 @@ typedef struct flip_pos_tp {
 
 typedef struct flip_pos_conn {
 	int client;
-	int told;         /* told UNKNOWN_MEMBER_ID for kept positions (once) */
+	int told;          /* told UNKNOWN_MEMBER_ID for kept positions (once) */
 	int64_t synced_ms; /* when the SyncGroup answer came (monotonic) */
 	flip_pos_tp *tps;
 	size_t ntps;

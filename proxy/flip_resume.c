@@ -50,7 +50,9 @@ static void resume_group(proxy *px, const coord_record *r)
 	}
 	size_t topics = 0;
 	for (const char *p = r->topics; *p;) {
-		const char *nl = strchr(p, '\n');
+		const char *nl = strchr(p, '\n'); /* each topic ends with one */
+		if (!nl)
+			break;
 		groups_learn_topic(g, p, (size_t)(nl - p));
 		topics++;
 		p = nl + 1;

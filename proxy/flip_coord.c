@@ -110,18 +110,29 @@ void flip_coord_publish(coord *c, proxy *px, group_rt *g)
 	coord_set(c, &r);
 }
 
-coord_verdict flip_coord_judge(coord *c, proxy *px, group_rt *g, char *why, size_t whylen)
+/* The judge on g as this sidecar describes it now (self) and every peer's
+ * latest record; -1 (why says so) while the control topic is not read. */
+static int judge_now(coord *c, proxy *px, group_rt *g, coord_record *self, coord_judgement *j,
+                     char *why, size_t whylen)
 {
-	coord_record self, *peers = NULL;
+	coord_record *peers = NULL;
 	size_t n = 0;
 	why[0] = '\0';
-	describe(px, g, &self);
-	snprintf(self.instance, sizeof(self.instance), "%s", coord_instance(c));
+	describe(px, g, self);
+	snprintf(self->instance, sizeof(self->instance), "%s", coord_instance(c));
 	if (coord_read(c, g->id, &peers, &n, why, whylen))
-		return COORD_WAIT; /* peers unknown yet: the deadline decides */
-	coord_judgement j;
-	coord_judge(peers, n, &self, mono_ms(), g->flip.began_ms, coord_heartbeat_ms(c), &j);
+		return -1;
+	coord_judge(peers, n, self, mono_ms(), g->flip.began_ms, coord_heartbeat_ms(c), j);
 	free(peers);
+	return 0;
+}
+
+coord_verdict flip_coord_judge(coord *c, proxy *px, group_rt *g, char *why, size_t whylen)
+{
+	coord_record self;
+	coord_judgement j;
+	if (judge_now(c, px, g, &self, &j, why, whylen))
+		return COORD_WAIT; /* peers unknown yet: the deadline decides */
 	if (j.verdict == COORD_WAIT && j.waiting)
 		snprintf(why, whylen,
 		         "%d other sidecar(s) still serve the group on %s with members (%s first)",
@@ -143,41 +154,12 @@ coord_verdict flip_coord_judge(coord *c, proxy *px, group_rt *g, char *why, size
 	return j.verdict;
 }
 
-typedef int (*peer_count_fn)(const coord_record *peers, size_t n, const char *self, int cluster,
-                             int64_t now_ms, int heartbeat_ms, char *first, size_t firstlen);
-
-/* count(peers of group on cluster); why says "N other sidecar(s) <verb>
- * <cluster><tail> (<first> first)". */
-static int count_peers(coord *c, const char *group, int cluster, peer_count_fn count,
-                       const char *verb, const char *tail, char *why, size_t whylen)
-{
-	coord_record *peers = NULL;
-	size_t n = 0;
-	why[0] = '\0';
-	if (coord_read(c, group, &peers, &n, why, whylen))
-		return -1;
-	char first[COORD_INSTANCE_MAX];
-	int k = count(peers, n, coord_instance(c), cluster, mono_ms(), coord_heartbeat_ms(c), first,
-	              sizeof(first));
-	free(peers);
-	if (k > 0)
-		snprintf(why, whylen, "%d other sidecar(s) %s %s%s (%s first)", k, verb,
-		         config_cluster_names[cluster], tail, first);
-	return k;
-}
-
 int flip_coord_recover_peers(coord *c, proxy *px, group_rt *g, char *why, size_t whylen)
 {
-	coord_record self, *peers = NULL;
-	size_t n = 0;
-	why[0] = '\0';
-	describe(px, g, &self); /* g is recovering: released toward its route */
-	snprintf(self.instance, sizeof(self.instance), "%s", coord_instance(c));
-	if (coord_read(c, g->id, &peers, &n, why, whylen))
-		return -1;
+	coord_record self; /* g is recovering: released toward its route */
 	coord_judgement j;
-	coord_judge(peers, n, &self, mono_ms(), g->flip.began_ms, coord_heartbeat_ms(c), &j);
-	free(peers);
+	if (judge_now(c, px, g, &self, &j, why, whylen))
+		return -1;
 	const char *from = config_cluster_names[self.cluster];
 	if (j.waiting) {
 		snprintf(why, whylen,
@@ -207,8 +189,21 @@ int flip_coord_recover_peers(coord *c, proxy *px, group_rt *g, char *why, size_t
 
 int flip_coord_peers_flipping(coord *c, const char *group, int cluster, char *why, size_t whylen)
 {
-	return count_peers(c, group, cluster, coord_peers_flipping, "flip the group away from",
-	                   " or settle there", why, whylen);
+	coord_record *peers = NULL;
+	size_t n = 0;
+	why[0] = '\0';
+	if (coord_read(c, group, &peers, &n, why, whylen))
+		return -1;
+	char first[COORD_INSTANCE_MAX];
+	int k = coord_peers_flipping(peers, n, coord_instance(c), cluster, mono_ms(),
+	                             coord_heartbeat_ms(c), first, sizeof(first));
+	free(peers);
+	if (k > 0)
+		snprintf(
+		    why, whylen,
+		    "%d other sidecar(s) flip the group away from %s or settle there (%s first)", k,
+		    config_cluster_names[cluster], first);
+	return k;
 }
 
 int flip_coord_hold(coord *c, proxy *px, group_rt *g, int64_t now_ms)

@@ -112,8 +112,8 @@ static void job_free(recover_job *j)
 
 /* X has commits, and a flip from Y toward X was left unfinished: X's may be
  * older than Y's. Seeds X forward from Y's (xlate_seed_group never moves an
- * offset back). Returns 0, or -1 when it should be asked again. */
-static int seed_forward(recover_job *j)
+ * offset back); a failure is asked again until freeze_max_ms. */
+static void seed_forward(recover_job *j)
 {
 	char err[1000] = "";
 	xlate_group_result *res = NULL;
@@ -129,7 +129,7 @@ static int seed_forward(recover_job *j)
 		snprintf(j->why, sizeof(j->why),
 		         "seeding %s forward from %s's commits (a flip left unfinished): %s",
 		         name(j->here), name(j->other), err);
-		return -1;
+		return;
 	}
 	j->outcome = RECOVER_REJOIN;
 	if (rc)
@@ -143,7 +143,6 @@ static int seed_forward(recover_job *j)
 		         "%s has the group's commits, seeded forward from %s's (a flip left "
 		         "unfinished): %zu moved, %zu already as far",
 		         name(j->here), name(j->other), j->seed.committed, j->seed.kept);
-	return 0;
 }
 
 static void decide(recover_job *j)

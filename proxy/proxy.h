@@ -107,6 +107,7 @@ struct proxy {
 	struct prodflip *prodflip;            /* producer ids and drains (producer_flip.c) */
 	struct {
 		int holding;             /* start-up: every Fetch held (flip_resume.c) */
+		int hold_all;            /* view_hold_all, kept by view_update */
 		int64_t started_wall_ms; /* this process's start: older own records are its
 		                            predecessor's */
 		int64_t hold_until_ms;   /* monotonic: the hold's limit */

@@ -13,7 +13,7 @@
 
 enum { VIEW_GROUPS_MAX = 64 };
 
-int view_hold_all(const proxy *px)
+static int hold_all(const proxy *px)
 {
 	if (px->resume.holding)
 		return 1;
@@ -23,6 +23,11 @@ int view_hold_all(const proxy *px)
 			return 1;
 	}
 	return 0;
+}
+
+int view_hold_all(const proxy *px)
+{
+	return px->resume.hold_all;
 }
 
 int view_topic(proxy *px, const char *topic, size_t len, int *held)
@@ -80,6 +85,7 @@ static int uniform(proxy *px)
 
 void view_update(proxy *px)
 {
+	px->resume.hold_all = hold_all(px); /* read per Fetch topic: kept here */
 	px->uniform_cluster = uniform(px);
 }
 

@@ -24,7 +24,8 @@ typedef struct topic_ids {
 } topic_ids;
 
 /* Every Fetch held: a sidecar restarted mid-flip does not know yet which
- * topics its members' groups read (flip_resume.h). */
+ * topics its members' groups read (flip_resume.h). Kept by view_update,
+ * which whatever changes it calls. */
 int view_hold_all(const proxy *px);
 /* Cluster serving topic; *held is set while a flip holds its fetches on
  * the old cluster (or view_hold_all). */

@@ -102,9 +102,9 @@ static void table_apply(coord *c, coord_record *r, int tombstone)
 		}
 		return;
 	}
-	stamp(c, r, NULL);
 	if (tombstone)
 		return;
+	stamp(c, r, NULL);
 	if (c->ntable == c->captable) {
 		size_t cap = c->captable ? c->captable * 2 : 16;
 		coord_record *t = cap <= TABLE_MAX ? realloc(c->table, cap * sizeof(*t)) : NULL;
